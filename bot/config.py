@@ -1,0 +1,406 @@
+"""Settings: TOML → frozen, validated dataclasses, loaded once before anything starts.
+
+Secrets never live in the TOML: the config names an environment variable and `secret()` (the only
+place in the project that reads the environment for secrets) resolves it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+CONFIG_ENV = "DIGESTBOT_CONFIG"
+DEFAULT_CONFIG_FILE = "digestbot.toml"
+
+
+class ConfigError(Exception):
+    """A setting is missing, unknown or wrong; the message names the key and the file."""
+
+
+# A short built-in list of AI-news feeds so `digestbot digest` works with no config at all.
+DEFAULT_FEEDS: tuple[tuple[str, str, str | None], ...] = (
+    ("https://openai.com/news/rss.xml", "OpenAI News", None),
+    ("https://blog.google/technology/ai/rss/", "Google AI Blog", None),
+    ("https://deepmind.google/blog/rss.xml", "Google DeepMind", None),
+    ("https://huggingface.co/blog/feed.xml", "Hugging Face Blog", "tutorials"),
+    ("https://www.microsoft.com/en-us/ai/blog/feed/", "Microsoft AI Blog", None),
+    ("https://www.jiqizhixin.com/rss", "机器之心", None),
+    ("https://www.qbitai.com/feed", "量子位", None),
+    ("https://36kr.com/feed", "36氪", "industry"),
+)
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    path: str = "./digestbot.db"
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    concurrency: int = 16
+    timeout_seconds: float = 20.0
+    max_bytes: int = 10_000_000
+    max_redirects: int = 5
+    interval_minutes: int = 60
+    allow_private_addresses: bool = False
+    full_text: bool = True
+    user_agent: str = "digestbot/0.1 (+https://github.com/digestbot/digestbot)"
+    max_backoff_minutes: int = 1440
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    url: str
+    name: str = ""
+    section: str = ""
+
+
+@dataclass(frozen=True)
+class SummarizerSettings:
+    provider: str = "extractive"
+    base_url: str = "https://api.openai.com/v1"
+    model: str = "gpt-4o-mini"
+    api_key_env: str = "OPENAI_API_KEY"
+    max_input_chars: int = 4000
+    max_output_tokens: int = 400
+    concurrency: int = 8
+    timeout_seconds: float = 30.0
+    max_retries: int = 2
+
+
+@dataclass(frozen=True)
+class SectionSettings:
+    key: str
+    name: dict[str, str]
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+
+    def name_for(self, language: str) -> str:
+        return self.name.get(language) or next(iter(self.name.values()), self.key)
+
+
+DEFAULT_SECTIONS: tuple[SectionSettings, ...] = (
+    SectionSettings(
+        key="products",
+        name={"zh": "产品介绍", "en": "Products"},
+        description="New products, models, features and releases",
+        keywords=(
+            "launch", "launches", "released", "release", "introducing", "introduces", "announces",
+            "available", "new model", "app", "feature", "api", "version", "update", "preview",
+            "发布", "推出", "上线", "新品", "开源", "版本", "产品", "功能", "模型", "亮相",
+        ),
+    ),
+    SectionSettings(
+        key="industry",
+        name={"zh": "产业资讯", "en": "Industry news"},
+        description="Funding, deals, policy, companies and markets",
+        keywords=(
+            "funding", "raises", "acquire", "acquisition", "investment", "partnership", "policy",
+            "regulation", "lawsuit", "revenue", "market", "ceo", "startup", "billion", "million",
+            "融资", "收购", "投资", "合作", "政策", "监管", "市场", "营收", "亿元", "估值", "公司",
+        ),
+    ),
+    SectionSettings(
+        key="tutorials",
+        name={"zh": "技术教程", "en": "Tutorials"},
+        description="How-tos, engineering write-ups and research explained",
+        keywords=(
+            "how to", "tutorial", "guide", "step by step", "building", "fine-tune", "fine-tuning",
+            "benchmark", "paper", "research", "engineering", "lessons", "deep dive", "explained",
+            "教程", "指南", "如何", "实践", "入门", "论文", "技术", "详解", "原理", "代码",
+        ),
+    ),
+    SectionSettings(
+        key="other",
+        name={"zh": "其他", "en": "Other"},
+        description="Everything else",
+        keywords=(),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    language: str = "zh"
+    timezone: str = "Asia/Shanghai"
+    lookback_hours: int = 24
+    max_items: int = 30
+    highlights: int = 10
+    title: str = ""
+    sections: tuple[SectionSettings, ...] = DEFAULT_SECTIONS
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    token_env: str = "TELEGRAM_BOT_TOKEN"
+    admins: tuple[str, ...] = ()
+    base_url: str = ""
+    mode: str = "polling"
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret_env: str = "TELEGRAM_WEBHOOK_SECRET"
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    token_env: str = "DISCORD_BOT_TOKEN"
+    admins: tuple[str, ...] = ()
+    api_base_url: str = ""
+    gateway_url: str = ""
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    catch_up_grace_minutes: int = 360
+    misfire_grace_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    default_time: str = "08:00"
+    summarize_per_user_per_hour: int = 10
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class Settings:
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    feeds: tuple[FeedSettings, ...] = ()
+    summarizer: SummarizerSettings = field(default_factory=SummarizerSettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    discord: DiscordSettings = field(default_factory=DiscordSettings)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    chat: ChatSettings = field(default_factory=ChatSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    source: str = "<built-in defaults>"  # the file these came from, for messages
+
+    def initial_feeds(self) -> tuple[FeedSettings, ...]:
+        """The feeds to seed the store with: the config's own, else the built-in list."""
+        if self.feeds:
+            return self.feeds
+        return tuple(FeedSettings(url=u, name=n, section=s or "") for u, n, s in DEFAULT_FEEDS)
+
+    def section_keys(self) -> tuple[str, ...]:
+        return tuple(s.key for s in self.digest.sections)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def find_config(explicit: str | None) -> Path | None:
+    """Lookup order: --config, then $DIGESTBOT_CONFIG, then ./digestbot.toml, then none."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    local = Path(DEFAULT_CONFIG_FILE)
+    return local if local.exists() else None
+
+
+def load_settings(explicit: str | None = None) -> Settings:
+    path = find_config(explicit)
+    if path is None:
+        return validate(Settings())
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return parse_settings(data, str(path))
+
+
+def parse_settings(data: dict[str, Any], source: str = "<config>") -> Settings:
+    """Turn parsed TOML into Settings, naming the key and the file in every error."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a table")
+    values = _build(Settings, data, "", source, skip={"source"})
+    return validate(dataclasses.replace(values, source=source))
+
+
+def _build(cls: type, data: Any, prefix: str, source: str, skip: set[str] = frozenset()) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: [{prefix.rstrip('.')}] must be a table")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in skip}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(f"{source}: unknown key '{prefix}{unknown[0]}'")
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        kwargs[name] = _convert(hints[name], value, f"{prefix}{name}", source)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # a required key is missing
+        missing = [
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.name not in kwargs
+            and f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING
+        ]
+        key = f"{prefix}{missing[0]}" if missing else prefix.rstrip(".")
+        raise ConfigError(f"{source}: missing key '{key}'") from exc
+
+
+def _convert(hint: Any, value: Any, key: str, source: str) -> Any:
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, key + ".", source)
+    if origin is tuple:
+        (inner, _ellipsis) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"{source}: '{key}' must be a list")
+        return tuple(_convert(inner, v, f"{key}[{i}]", source) for i, v in enumerate(value))
+    if origin is dict:
+        if isinstance(value, str):  # a plain name stands for every language
+            return {"*": value}
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise ConfigError(f"{source}: '{key}' must be a string or a table of strings")
+        return dict(value)
+    if origin in (typing.Union, types.UnionType):
+        raise ConfigError(f"{source}: '{key}' has an unsupported type")  # not used in Settings
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{source}: '{key}' must be a number, not {value!r}")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{source}: '{key}' must be an integer, not {value!r}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{source}: '{key}' must be true or false, not {value!r}")
+        return value
+    if hint is str:
+        if isinstance(value, int) and not isinstance(value, bool) and key.split("[")[0].endswith(
+            "admins"
+        ):
+            return str(value)  # user ids may be written as numbers
+        if not isinstance(value, str):
+            raise ConfigError(f"{source}: '{key}' must be a string, not {value!r}")
+        return value
+    raise ConfigError(f"{source}: '{key}' has an unsupported type")
+
+
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def parse_hhmm(value: str) -> tuple[int, int] | None:
+    """'08:30' → (8, 30); None when it is not a valid 24-hour time."""
+    value = value.strip()
+    if len(value) == 4 and value[1] == ":":
+        value = "0" + value
+    if not _TIME.match(value):
+        return None
+    return int(value[:2]), int(value[3:])
+
+
+def valid_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def validate(s: Settings) -> Settings:
+    """Check values (not only types); fill section names for every language."""
+    src = s.source
+
+    def fail(key: str, why: str) -> None:
+        raise ConfigError(f"{src}: '{key}' {why}")
+
+    positive = {
+        "fetch.concurrency": s.fetch.concurrency,
+        "fetch.timeout_seconds": s.fetch.timeout_seconds,
+        "fetch.max_bytes": s.fetch.max_bytes,
+        "fetch.interval_minutes": s.fetch.interval_minutes,
+        "fetch.max_backoff_minutes": s.fetch.max_backoff_minutes,
+        "summarizer.max_input_chars": s.summarizer.max_input_chars,
+        "summarizer.max_output_tokens": s.summarizer.max_output_tokens,
+        "summarizer.concurrency": s.summarizer.concurrency,
+        "summarizer.timeout_seconds": s.summarizer.timeout_seconds,
+        "digest.lookback_hours": s.digest.lookback_hours,
+        "digest.max_items": s.digest.max_items,
+        "chat.summarize_per_user_per_hour": s.chat.summarize_per_user_per_hour,
+    }
+    for key, value in positive.items():
+        if value <= 0:
+            fail(key, f"must be greater than 0, not {value}")
+    for key, value in {
+        "fetch.max_redirects": s.fetch.max_redirects,
+        "summarizer.max_retries": s.summarizer.max_retries,
+        "digest.highlights": s.digest.highlights,
+        "scheduler.catch_up_grace_minutes": s.scheduler.catch_up_grace_minutes,
+        "scheduler.misfire_grace_seconds": s.scheduler.misfire_grace_seconds,
+    }.items():
+        if value < 0:
+            fail(key, f"must not be negative, not {value}")
+    if s.summarizer.provider not in ("extractive", "openai"):
+        fail("summarizer.provider", f"must be 'extractive' or 'openai', not {s.summarizer.provider!r}")
+    if s.summarizer.provider == "openai" and not s.summarizer.base_url.startswith(("http://", "https://")):
+        fail("summarizer.base_url", "must be an http(s) URL")
+    if s.digest.language not in ("zh", "en"):
+        fail("digest.language", f"must be 'zh' or 'en', not {s.digest.language!r}")
+    if not valid_timezone(s.digest.timezone):
+        fail("digest.timezone", f"is not a known time zone: {s.digest.timezone!r}")
+    if parse_hhmm(s.chat.default_time) is None:
+        fail("chat.default_time", f"must be HH:MM, not {s.chat.default_time!r}")
+    if s.telegram.mode not in ("polling", "webhook"):
+        fail("telegram.mode", f"must be 'polling' or 'webhook', not {s.telegram.mode!r}")
+    if s.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        fail("logging.level", f"must be DEBUG, INFO, WARNING or ERROR, not {s.logging.level!r}")
+    for i, feed in enumerate(s.feeds):
+        if not feed.url.startswith(("http://", "https://")):
+            fail(f"feeds[{i}].url", f"must be an http(s) URL, not {feed.url!r}")
+    if not s.digest.sections:
+        fail("digest.sections", "must list at least one section")
+    keys = [sec.key for sec in s.digest.sections]
+    if len(set(keys)) != len(keys):
+        fail("digest.sections", "has two sections with the same key")
+    for i, feed in enumerate(s.feeds):
+        if feed.section and feed.section not in keys:
+            fail(f"feeds[{i}].section", f"names no section in digest.sections: {feed.section!r}")
+    for i, sec in enumerate(s.digest.sections):
+        if not re.fullmatch(r"[a-z0-9_-]{1,32}", sec.key):
+            fail(f"digest.sections[{i}].key", "must be 1-32 of a-z, 0-9, _ or -")
+    sections = tuple(
+        dataclasses.replace(sec, name=_names(sec)) for sec in s.digest.sections
+    )
+    return dataclasses.replace(s, digest=dataclasses.replace(s.digest, sections=sections))
+
+
+def _names(sec: SectionSettings) -> dict[str, str]:
+    if "*" in sec.name:
+        return {"zh": sec.name["*"], "en": sec.name["*"]}
+    default = next((d for d in DEFAULT_SECTIONS if d.key == sec.key), None)
+    names = dict(default.name) if default else {}
+    names.update(sec.name)
+    return names
+
+
+def secret(env_name: str) -> str | None:
+    """Resolve a secret named in the config from the environment; None when unset or empty."""
+    if not env_name:
+        return None
+    value = os.environ.get(env_name, "").strip()
+    return value or None

@@ -1,0 +1,367 @@
+"""The project's own value types: frozen dataclasses shared by every package, no platform types."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+Language = Literal["zh", "en"]
+Platform = Literal["telegram", "discord", "console"]
+
+
+# ---------------------------------------------------------------- feeds and articles
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed the bot polls, with its conditional-GET and failure state."""
+
+    id: int
+    url: str
+    name: str
+    section: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    failures: int = 0
+    next_fetch_after: datetime | None = None
+    last_error: str | None = None
+    last_fetched: datetime | None = None
+    last_status: str | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    """One feed entry after parsing and sanitising, before it is stored."""
+
+    url: str  # canonical URL
+    title: str
+    text: str  # plain text, sanitised
+    guid: str | None = None
+    published: datetime | None = None  # timezone-aware UTC, or None when the feed gave none
+    language: str | None = None  # "zh" / "en" / None (unknown)
+    is_stub: bool = False  # the feed carries only a summary or a teaser
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A whole feed after parsing: its own metadata, entries and any non-fatal warnings."""
+
+    title: str
+    link: str | None
+    language: str | None
+    entries: tuple[ParsedEntry, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    """What ingest hands to storage: an article not yet given an id."""
+
+    feed_id: int
+    url: str
+    title: str
+    source: str
+    published: datetime  # aware
+    language: str
+    text: str
+    original_chars: int
+    content_hash: str
+    guid: str | None = None
+    signature: bytes | None = None  # near-duplicate signature (MinHash), opaque to storage
+
+
+@dataclass(frozen=True)
+class Article:
+    """A stored article. `id` is stable: chat commands and buttons use it."""
+
+    id: int
+    feed_id: int
+    url: str
+    title: str
+    source: str
+    published: datetime
+    language: str
+    text: str
+    original_chars: int
+    content_hash: str
+    story_id: int  # id of the first article of its story (its own id when alone)
+    fetched_at: datetime
+    guid: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    """The result of polling one feed once: one line of `digestbot fetch`."""
+
+    feed_id: int
+    url: str
+    name: str
+    status: Literal["new", "unchanged", "failed", "skipped"]
+    new_articles: int = 0
+    seen_articles: int = 0
+    error: str | None = None
+
+
+# ---------------------------------------------------------------- summaries and digests
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Key points of one article, from either provider; `fallback` marks offline points used
+    because the model failed."""
+
+    title: str
+    emoji: str
+    points: tuple[str, ...]
+    section: str | None
+    importance: float  # 0.0 .. 1.0
+    provider: str
+    model: str
+    language: str
+    kind: Literal["points", "detail"] = "points"
+    fallback: bool = False
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class AlsoSource:
+    url: str
+    source: str
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    id: int
+    title: str
+    emoji: str
+    url: str
+    source: str
+    published: datetime
+    points: tuple[str, ...]
+    also: tuple[AlsoSource, ...] = ()
+    importance: float = 0.0
+    original_chars: int = 0
+    fallback: bool = False
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    key: str
+    name: str
+    items: tuple[DigestItem, ...]
+
+
+@dataclass(frozen=True)
+class Highlight:
+    id: int
+    title: str
+    emoji: str
+
+
+@dataclass(frozen=True)
+class DigestStats:
+    articles: int
+    sources: int
+    original_chars: int
+    summary_chars: int
+    reading_minutes: int
+    efficiency_percent: int
+    duplicates_merged: int
+    feeds_failed: int
+    offline_summaries: int = 0
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One day's digest in one language: what every renderer takes."""
+
+    date: date
+    language: str
+    title: str
+    stats: DigestStats
+    highlights: tuple[Highlight, ...]
+    sections: tuple[DigestSection, ...]
+    failed_feeds: tuple[tuple[str, str], ...] = ()  # (feed name, reason)
+
+    def items(self) -> list[DigestItem]:
+        return [item for section in self.sections for item in section.items]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON schema (see README); `from_dict` reads it back."""
+        return {
+            "date": self.date.isoformat(),
+            "language": self.language,
+            "title": self.title,
+            "stats": dataclasses.asdict(self.stats),
+            "highlights": [dataclasses.asdict(h) for h in self.highlights],
+            "sections": [
+                {
+                    "key": s.key,
+                    "name": s.name,
+                    "items": [
+                        {
+                            "id": i.id,
+                            "title": i.title,
+                            "emoji": i.emoji,
+                            "url": i.url,
+                            "source": i.source,
+                            "published": i.published.isoformat(),
+                            "points": list(i.points),
+                            "also": [{"url": a.url, "source": a.source} for a in i.also],
+                            "importance": i.importance,
+                            "original_chars": i.original_chars,
+                            "fallback": i.fallback,
+                        }
+                        for i in s.items
+                    ],
+                }
+                for s in self.sections
+            ],
+            "failed_feeds": [{"name": n, "reason": r} for n, r in self.failed_feeds],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Digest:
+        return cls(
+            date=date.fromisoformat(data["date"]),
+            language=data["language"],
+            title=data["title"],
+            stats=DigestStats(**data["stats"]),
+            highlights=tuple(Highlight(**h) for h in data["highlights"]),
+            sections=tuple(
+                DigestSection(
+                    key=s["key"],
+                    name=s["name"],
+                    items=tuple(
+                        DigestItem(
+                            id=i["id"],
+                            title=i["title"],
+                            emoji=i["emoji"],
+                            url=i["url"],
+                            source=i["source"],
+                            published=datetime.fromisoformat(i["published"]),
+                            points=tuple(i["points"]),
+                            also=tuple(AlsoSource(**a) for a in i.get("also", [])),
+                            importance=i.get("importance", 0.0),
+                            original_chars=i.get("original_chars", 0),
+                            fallback=i.get("fallback", False),
+                        )
+                        for i in s["items"]
+                    ),
+                )
+                for s in data["sections"]
+            ),
+            failed_feeds=tuple((f["name"], f["reason"]) for f in data.get("failed_feeds", [])),
+        )
+
+
+# ---------------------------------------------------------------- rendered messages
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button under a message; `payload` is `action:article_id` (see bot/digest/buttons.py)."""
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Embed:
+    title: str
+    description: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class OutMessage:
+    """One platform message, already rendered and escaped for its platform."""
+
+    text: str = ""
+    embeds: tuple[Embed, ...] = ()
+    buttons: tuple[Button, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "embeds": [dataclasses.asdict(e) for e in self.embeds],
+            "buttons": [dataclasses.asdict(b) for b in self.buttons],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OutMessage:
+        return cls(
+            text=data.get("text", ""),
+            embeds=tuple(Embed(**e) for e in data.get("embeds", [])),
+            buttons=tuple(Button(**b) for b in data.get("buttons", [])),
+        )
+
+
+# ---------------------------------------------------------------- subscriptions and outbox
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    platform: str
+    chat_id: str
+    time: str  # "HH:MM", local to `timezone`
+    timezone: str
+    language: str
+    sections: tuple[str, ...] = ()  # empty: all sections
+    enabled: bool = True
+    disabled_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One digest for one subscription and date; unique on (subscription_id, date)."""
+
+    id: int
+    subscription_id: int
+    date: str  # YYYY-MM-DD
+    status: Literal["pending", "sent", "failed"]
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    delivery_id: int
+    seq: int
+    message: OutMessage
+    status: Literal["pending", "sent"]
+    platform_message_id: str | None = None
+    attempts: int = 0
+
+
+# ---------------------------------------------------------------- chat requests
+
+
+@dataclass(frozen=True)
+class Request:
+    """A chat command, translated by an adapter into platform-neutral terms."""
+
+    platform: str
+    chat_id: str
+    user_id: str
+    command: str
+    args: tuple[str, ...] = ()
+    is_chat_admin: bool = False
+    chat_type: Literal["private", "group", "channel"] = "private"
+    language: str | None = None  # the user's client language, if the platform says
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A handler's answer: plain text (the adapter escapes it) and buttons, or a digest to render
+    with the platform's own renderer."""
+
+    text: str = ""
+    buttons: tuple[Button, ...] = ()
+    digest: Digest | None = None
+    ephemeral: bool = False
