@@ -1,0 +1,16 @@
+"""Ingest: fetch feeds safely, parse them, clean articles, link duplicate stories."""
+
+from __future__ import annotations
+
+
+class FetchError(Exception):
+    """A fetch or parse failed; `.reason` is one readable sentence for logs and chat replies."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+        self.status = status
+
+
+__all__ = ["FetchError"]
