@@ -144,3 +144,14 @@ def test_initial_feeds_default_to_builtin_list() -> None:
     assert len(s.initial_feeds()) >= 5
     s2 = parse_settings({"feeds": [{"url": "https://x.example/feed"}]}, "x.toml")
     assert [f.url for f in s2.initial_feeds()] == ["https://x.example/feed"]
+
+
+def test_configuration_reference_is_generated_from_the_example() -> None:
+    from bot.config_reference import render_reference
+
+    doc = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert doc == render_reference(EXAMPLE.read_text(encoding="utf-8")), (
+        "docs/configuration.md is stale: run `python -m bot.config_reference > docs/configuration.md`"
+    )
+    for key in _keys(Settings):
+        assert f"`{key.split('.')[-1]}`" in doc, key
