@@ -1,0 +1,131 @@
+"""The small interface every chat platform implements, and the rate ceilings each one documents."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from bot.models import OutMessage, Reply, Request
+
+OnRequest = Callable[[Request], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Window:
+    """At most `limit` sends in any `period` seconds (a sliding window, as the platforms count)."""
+
+    limit: int
+    period: float
+
+
+@dataclass(frozen=True)
+class PlatformLimits:
+    """A platform's documented ceilings; pacing keeps under them so 429s stay rare."""
+
+    max_text: int  # characters (Telegram: UTF-16 units)
+    per_chat: tuple[Window, ...] = ()
+    per_group: tuple[Window, ...] = ()  # extra windows for group/channel chats (Telegram: negative ids)
+    global_: tuple[Window, ...] = ()
+    max_buttons: int = 100
+
+
+# Telegram Bot API FAQ: ~1 msg/s per chat, 20 msg/min per group or channel, 30 msg/s overall.
+TELEGRAM_LIMITS = PlatformLimits(
+    max_text=4096,
+    per_chat=(Window(1, 1.0),),
+    per_group=(Window(20, 60.0),),
+    global_=(Window(30, 1.0),),
+)
+# Discord: 5 messages / 5 s per channel (the create-message bucket), 50 requests/s per bot.
+DISCORD_LIMITS = PlatformLimits(
+    max_text=2000,
+    per_chat=(Window(5, 5.0),),
+    global_=(Window(50, 1.0),),
+    max_buttons=25,
+)
+CONSOLE_LIMITS = PlatformLimits(max_text=1_000_000)
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """One chat platform: start/stop its connection, send one rendered message, route commands."""
+
+    platform: str
+    limits: PlatformLimits
+
+    async def start(self, on_request: OnRequest) -> None:
+        """Connect and begin turning incoming commands and button presses into `Request`s."""
+
+    async def stop(self) -> None:
+        """Disconnect; safe to call twice or without start()."""
+
+    async def send(self, chat_id: str, message: OutMessage) -> str:
+        """Send one message; return the platform's message id or raise a bot.delivery.errors error."""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One optional or required positional argument of a chat command."""
+
+    name: str
+    description: str = ""
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A chat command as adapters register it (Telegram setMyCommands, Discord slash commands)."""
+
+    name: str
+    description: str
+    params: tuple[ParamSpec, ...] = ()
+
+
+def _text(value: object, language: str) -> str:
+    if isinstance(value, dict):
+        return str(value.get(language) or next(iter(value.values()), ""))
+    return str(value or "")
+
+
+def command_specs(commands: object = None, language: str = "en") -> list[CommandSpec]:
+    """Normalise (name, description, params) tuples or catalog entries; None reads handlers.catalog."""
+    if commands is None:
+        try:
+            from handlers.catalog import CATALOG  # the service area's one table of commands
+        except ImportError:
+            return []
+        commands = list(CATALOG.values())
+    specs: list[CommandSpec] = []
+    for entry in commands:  # type: ignore[attr-defined]
+        if isinstance(entry, CommandSpec):
+            specs.append(entry)
+            continue
+        if isinstance(entry, tuple):
+            name, description, params = (tuple(entry) + ((),))[:3]
+        else:
+            name, description, params = entry.name, entry.description, getattr(entry, "params", ())
+        out: list[ParamSpec] = []
+        for p in params or ():
+            if isinstance(p, str):
+                out.append(ParamSpec(p))
+            elif isinstance(p, tuple):
+                out.append(ParamSpec(str(p[0]), _text(p[1] if len(p) > 1 else "", language), bool(p[2]) if len(p) > 2 else False))
+            else:
+                out.append(ParamSpec(p.name, _text(p.description, language), bool(getattr(p, "required", False))))
+        specs.append(CommandSpec(str(name), _text(description, language), tuple(out)))
+    return specs
+
+
+def parse_payload(payload: str) -> tuple[str, tuple[str, ...]]:
+    """A button payload "more:12" → command "more", args ("12",) (the scheme of bot/digest/buttons.py)."""
+    action, _, rest = payload.partition(":")
+    return action, tuple(a for a in rest.split(":") if a) if rest else ()
+
+
+def client_language(code: str | None) -> str | None:
+    """A platform locale ("zh-hans", "en-US") → "zh" / "en" / None."""
+    if not code:
+        return None
+    head = code.lower()[:2]
+    return head if head in ("zh", "en") else None

@@ -1,0 +1,279 @@
+"""The outbox: every message recorded before it is sent, marked sent after, resumed after a crash.
+
+One delivery per (subscription, date). Platform answers follow one policy: 429 waits and retries,
+transient failures back off and retry (then stay pending for the next run), an unavailable chat
+disables its subscription, a migrated Telegram group moves the subscription and resends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date as Date
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
+
+from bot.config import Settings, parse_hhmm
+from bot.delivery.adapter import Adapter
+from bot.delivery.errors import (
+    ChatMigrated,
+    ChatUnavailable,
+    PermanentError,
+    RetryAfter,
+    TransientError,
+)
+from bot.delivery.pacing import Pacer
+from bot.models import Digest, OutMessage, Subscription
+
+if TYPE_CHECKING:
+    from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+Render = Callable[[Digest], Sequence[OutMessage]]
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """One line of `digestbot digest --send`: what happened to one subscription."""
+
+    subscription: Subscription
+    status: Literal["sent", "skipped", "failed"]
+    messages: int
+    reason: str | None = None
+
+    def line(self) -> str:
+        sub = self.subscription
+        who = f"#{sub.id} {sub.platform}:{sub.chat_id}"
+        if self.status == "sent":
+            return f"{who}: sent {self.messages} messages"
+        return f"{who}: {self.status}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard one message is retried before the delivery is left pending for the next run."""
+
+    attempts: int = 5  # transient failures (5xx, timeouts, dropped connections) per message
+    backoff: float = 1.0  # first wait in seconds, doubled each time
+    max_backoff: float = 30.0
+    rate_limits: int = 10  # 429s tolerated per message
+    max_retry_after: float = 300.0  # a longer wait leaves the delivery pending instead
+
+
+class _GiveUp(Exception):
+    """Stop this delivery now, leaving unsent messages pending (or the delivery failed)."""
+
+    def __init__(self, reason: str, finish: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.finish = finish
+
+
+def _pacer(adapter: Adapter) -> Pacer:
+    pacer = getattr(adapter, "pacer", None)
+    if pacer is None:  # an adapter without its own pacer gets one for its lifetime
+        pacer = Pacer(adapter.limits)
+        try:
+            adapter.pacer = pacer  # type: ignore[attr-defined]
+        except AttributeError:
+            pass
+    return pacer
+
+
+async def _send_one(
+    adapter: Adapter, pacer: Pacer, chat_id: str, message: OutMessage, policy: RetryPolicy
+) -> str:
+    """Send one message, retrying 429s and transient failures; raise what the policy cannot absorb."""
+    failures = 0
+    limited = 0
+    while True:
+        await pacer.acquire(chat_id)
+        try:
+            return await adapter.send(chat_id, message)
+        except RetryAfter as exc:
+            limited += 1
+            if limited > policy.rate_limits or exc.seconds > policy.max_retry_after:
+                raise _GiveUp(f"rate limited {limited} times (last: retry after {exc.seconds:g} s)", False)
+            log.info("delivery.retry_after platform=%s chat=%s seconds=%s", adapter.platform, chat_id, exc.seconds)
+            await pacer.sleep(exc.seconds)
+        except TransientError as exc:
+            failures += 1
+            if failures >= policy.attempts:
+                raise _GiveUp(f"gave up after {failures} attempts: {exc.reason}", False)
+            wait = min(policy.max_backoff, policy.backoff * 2 ** (failures - 1))
+            log.info(
+                "delivery.transient platform=%s chat=%s attempt=%d wait=%.2f reason=%s",
+                adapter.platform, chat_id, failures, wait, exc.reason,
+            )
+            await pacer.sleep(wait)
+
+
+async def deliver(
+    store: Store,
+    adapter: Adapter,
+    subscription: Subscription,
+    digest: Digest | None,
+    *,
+    date: str,
+    render: Render,
+    policy: RetryPolicy | None = None,
+) -> DeliveryResult:
+    """Deliver one digest to one subscription exactly once for `date`, resuming what is pending.
+
+    `render(digest)` is called only when the delivery is new (a resumed one sends what it recorded).
+    """
+    policy = policy or RetryPolicy()
+    sub = subscription
+    existing = store.get_delivery(sub.id, date)
+    if existing is not None and existing.status == "sent":
+        return DeliveryResult(sub, "skipped", 0, "already sent")
+    if existing is not None and existing.status == "failed":
+        store.reopen_delivery(existing.id)
+    messages: Sequence[OutMessage] = ()
+    if existing is None:
+        if digest is None:
+            return DeliveryResult(sub, "failed", 0, "no digest to send")
+        messages = list(render(digest))
+    delivery = store.open_delivery(sub.id, date, messages)
+    pacer = _pacer(adapter)
+    chat_id = sub.chat_id
+    sent = 0
+    migrations = 0
+    log.info("delivery.start sub=%d platform=%s chat=%s date=%s", sub.id, sub.platform, chat_id, date)
+    try:
+        while True:
+            try:
+                rejected: list[str] = []
+                for item in store.outbox_messages(delivery.id, pending_only=True):
+                    store.mark_sending(item.id)
+                    try:
+                        platform_id = await _send_one(adapter, pacer, chat_id, item.message, policy)
+                    except PermanentError as exc:
+                        store.mark_message_error(item.id, exc.reason)
+                        rejected.append(f"message {item.seq + 1}: {exc.reason}")
+                        log.warning("delivery.rejected sub=%d seq=%d reason=%s", sub.id, item.seq, exc.reason)
+                        continue
+                    store.mark_sent(item.id, platform_id)
+                    sent += 1
+                break
+            except ChatMigrated as exc:
+                migrations += 1
+                other = store.find_subscription(sub.platform, exc.new_chat_id)
+                if migrations > 2 or (other is not None and other.id != sub.id):
+                    reason = f"chat migrated to {exc.new_chat_id}, which has its own subscription"
+                    store.disable_subscription(sub.id, reason)
+                    raise _GiveUp(reason, True) from exc
+                log.info("delivery.migrated sub=%d old=%s new=%s", sub.id, chat_id, exc.new_chat_id)
+                sub = store.move_subscription(sub.id, exc.new_chat_id)
+                chat_id = sub.chat_id
+                store.reopen_delivery(delivery.id, resend_all=True)
+                sent = 0
+    except ChatUnavailable as exc:
+        store.disable_subscription(sub.id, exc.reason)
+        store.finish_delivery(delivery.id, "failed", exc.reason)
+        log.warning("delivery.chat_unavailable sub=%d chat=%s reason=%s", sub.id, chat_id, exc.reason)
+        return DeliveryResult(sub, "failed", sent, exc.reason)
+    except _GiveUp as exc:
+        if exc.finish:
+            store.finish_delivery(delivery.id, "failed", exc.reason)
+        else:
+            log.warning("delivery.left_pending sub=%d chat=%s reason=%s", sub.id, chat_id, exc.reason)
+        return DeliveryResult(sub, "failed", sent, exc.reason)
+    if rejected:
+        reason = "; ".join(rejected)
+        store.finish_delivery(delivery.id, "failed", reason)
+        return DeliveryResult(sub, "failed", sent, reason)
+    store.finish_delivery(delivery.id, "sent")
+    log.info("delivery.sent sub=%d chat=%s messages=%d", sub.id, chat_id, sent)
+    return DeliveryResult(sub, "sent", sent)
+
+
+def renderer_for(platform: str, sections: Sequence[str]) -> Render:
+    """The digest renderer of a platform, filtered to the sections a subscription wants."""
+    if platform == "telegram":
+        from bot.digest.telegram_render import render_telegram
+
+        return lambda digest: render_telegram(digest, tuple(sections))
+    if platform == "discord":
+        from bot.digest.discord_render import render_discord
+
+        return lambda digest: render_discord(digest, tuple(sections))
+    return _plain_renderer()
+
+
+def _plain_renderer() -> Render:
+    """render_plain from bot.digest (its module name is the digest area's choice), else markdown."""
+    import importlib
+
+    for name in ("bot.digest.plain_render", "bot.digest.plain", "bot.digest.markdown", "bot.digest"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if hasattr(module, "render_plain"):
+            return module.render_plain  # type: ignore[no-any-return]
+    from bot.digest.markdown import render_markdown
+
+    return lambda digest: [OutMessage(text=render_markdown(digest))]
+
+
+def due_date(sub: Subscription, now: datetime, send_all: bool = False) -> Date | None:
+    """The subscription's local date when its HH:MM has passed today (or always with send_all)."""
+    local = now.astimezone(ZoneInfo(sub.timezone))
+    if send_all:
+        return local.date()
+    hhmm = parse_hhmm(sub.time)
+    if hhmm is None:
+        return None
+    return local.date() if (local.hour, local.minute) >= hhmm else None
+
+
+async def send_due(
+    store: Store,
+    adapters: Mapping[str, Adapter],
+    digests: Any,
+    settings: Settings,
+    *,
+    now: datetime,
+    send_all: bool = False,
+    concurrency: int = 100,
+    policy: RetryPolicy | None = None,
+    renderers: Mapping[str, Callable[[Sequence[str]], Render]] | None = None,
+) -> list[DeliveryResult]:
+    """Deliver today's digest to every enabled subscription whose local time has come.
+
+    Deliveries to different chats run concurrently (bounded); one chat's failure never stops others.
+    `digests` is a DigestService (`get_or_build(day, language, now=...)`).
+    """
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(sub: Subscription) -> DeliveryResult:
+        adapter = adapters.get(sub.platform)
+        if adapter is None:
+            return DeliveryResult(sub, "skipped", 0, f"{sub.platform} is not configured")
+        day = due_date(sub, now, send_all)
+        if day is None:
+            return DeliveryResult(sub, "skipped", 0, f"not due until {sub.time} {sub.timezone}")
+        date = day.isoformat()
+        existing = store.get_delivery(sub.id, date)
+        if existing is not None and existing.status == "sent":
+            return DeliveryResult(sub, "skipped", 0, "already sent")
+        async with gate:
+            try:
+                digest = None
+                if existing is None:
+                    digest = await digests.get_or_build(day, sub.language, now=now)
+                make = (renderers or {}).get(sub.platform) or (lambda s, p=sub.platform: renderer_for(p, s))
+                return await deliver(
+                    store, adapter, sub, digest, date=date, render=make(sub.sections), policy=policy
+                )
+            except Exception as exc:  # one chat's failure never stops the others
+                log.exception("delivery.error sub=%d platform=%s chat=%s", sub.id, sub.platform, sub.chat_id)
+                return DeliveryResult(sub, "failed", 0, f"internal error: {type(exc).__name__}: {exc}")
+
+    subs = store.list_subscriptions(enabled_only=True)
+    return list(await asyncio.gather(*(one(s) for s in subs)))

@@ -1,0 +1,384 @@
+"""The Telegram adapter: the only module importing python-telegram-bot.
+
+Sends HTML messages with previews off and inline keyboards, maps Bot API errors onto
+bot.delivery.errors, and turns commands (private chats, groups and channel posts) and button
+presses into Requests. Updates are handled concurrently so a button answer never waits behind a
+delivery (Telegram drops callback answers after 15 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+import warnings
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram import error as tg_error
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.delivery.adapter import (
+    TELEGRAM_LIMITS,
+    CommandSpec,
+    OnRequest,
+    PlatformLimits,
+    client_language,
+    command_specs,
+    parse_payload,
+)
+from bot.delivery.errors import (
+    ChatMigrated,
+    ChatUnavailable,
+    DeliveryError,
+    PermanentError,
+    RetryAfter,
+    TransientError,
+)
+from bot.delivery.pacing import Pacer
+from bot.models import OutMessage, Reply, Request
+
+log = logging.getLogger(__name__)
+
+_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+|$)")
+_UNAVAILABLE = (
+    "chat not found", "not enough rights", "have no rights", "need administrator rights",
+    "chat_write_forbidden", "chat_restricted", "user is deactivated", "peer_id_invalid",
+    "bot is not a member", "channel_private",
+)
+APOLOGY = "Sorry, something went wrong. Please try again later."
+BUTTONS_PER_ROW = 3
+
+
+def _escape(text: str) -> str:
+    """escape_telegram from the digest area, or html.escape until it exists."""
+    try:
+        from bot.digest.telegram_render import escape_telegram
+    except ImportError:
+        return html.escape(text, quote=False)
+    return escape_telegram(text)
+
+
+def _split(text: str, limit: int = 4096) -> list[str]:
+    """Split escaped reply text at line breaks so each part is ≤ limit UTF-16 units."""
+
+    def units(s: str) -> int:
+        return len(s.encode("utf-16-le")) // 2
+
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while units(line) > limit:  # one huge line: cut it (escaped entities may be cut; rare)
+            cut = limit - 1
+            while units(line[:cut]) > limit - 1:
+                cut -= 1
+            head, line = line[:cut], line[cut:]
+            if "&" in head[-8:]:  # do not cut inside an entity such as &amp;
+                amp = head.rfind("&")
+                head, line = head[:amp], head[amp:] + line
+            parts.append(head)
+        candidate = f"{current}\n{line}" if current else line
+        if units(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts or [""]
+
+
+class TelegramAdapter:
+    """python-telegram-bot Application with polling, own pacing and our error mapping."""
+
+    platform = "telegram"
+    limits: PlatformLimits = TELEGRAM_LIMITS
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = "",
+        commands: Sequence[Any] | None = None,
+        pacer: Pacer | None = None,
+        poll_timeout: float = 10.0,
+        request_timeout: float = 10.0,
+    ) -> None:
+        self._token = token
+        self.base_url = base_url
+        self._commands = commands
+        self.pacer = pacer or Pacer(self.limits)
+        self.poll_timeout = poll_timeout
+        builder = (
+            Application.builder()
+            .token(token)
+            .job_queue(None)  # APScheduler is the only scheduler
+            .concurrent_updates(True)
+            .connect_timeout(request_timeout)
+            .read_timeout(request_timeout)
+            .write_timeout(request_timeout)
+            .pool_timeout(request_timeout)
+        )
+        if base_url:
+            url = base_url.rstrip("/")
+            builder = builder.base_url(url if url.endswith("/bot") else url + "/bot")
+        self.app = builder.build()
+        self._on_request: OnRequest | None = None
+        self._started = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def _ensure_initialized(self) -> None:
+        if not self.app._initialized:  # noqa: SLF001 - PTB exposes no public flag; initialize is idempotent anyway
+            await self.app.initialize()
+
+    async def start(self, on_request: OnRequest) -> None:
+        """Initialize, register commands, start the application and long polling."""
+        self._on_request = on_request
+        app = self.app
+        app.add_handler(
+            MessageHandler(
+                (filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST)
+                & filters.TEXT
+                & filters.Regex(r"^/[A-Za-z0-9_]"),
+                self._on_command,
+            )
+        )
+        app.add_handler(CallbackQueryHandler(self._on_callback))
+        app.add_error_handler(self._on_error)
+        await self._ensure_initialized()
+        specs = command_specs(self._commands)
+        await self._register(specs)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0.0,
+            timeout=int(self.poll_timeout),
+            allowed_updates=["message", "channel_post", "callback_query"],
+        )
+        self._started = True
+        log.info("telegram.started bot=%s commands=%d", app.bot.username, len(specs))
+
+    async def _register(self, specs: list[CommandSpec]) -> None:
+        valid = [
+            BotCommand(s.name, s.description[:256] if len(s.description) >= 3 else s.name.ljust(3))
+            for s in specs
+            if re.fullmatch(r"[a-z0-9_]{1,32}", s.name)
+        ]
+        if not valid:
+            return
+        try:
+            await self.app.bot.set_my_commands(valid)
+        except tg_error.TelegramError as exc:  # a menu is a nicety; commands still work
+            log.warning("telegram.set_commands_failed reason=%s", exc)
+
+    async def stop(self) -> None:
+        """Stop polling, the application, then shut it down (idempotent)."""
+        app = self.app
+        try:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+            if app._initialized:  # noqa: SLF001
+                await app.shutdown()
+        finally:
+            self._started = False
+        log.info("telegram.stopped")
+
+    # ------------------------------------------------------------------ sending
+
+    async def send(self, chat_id: str, message: OutMessage) -> str:
+        """Send one HTML message (previews off, inline keyboard); map API errors to ours."""
+        await self._ensure_initialized()
+        text = message.text
+        if not text and message.embeds:
+            text = "\n\n".join(
+                f"<b>{html.escape(e.title, quote=False)}</b>\n{html.escape(e.description, quote=False)}"
+                for e in message.embeds
+            )
+        markup = None
+        if message.buttons:
+            buttons = [InlineKeyboardButton(b.label, callback_data=b.payload) for b in message.buttons]
+            rows = [buttons[i : i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)]
+            markup = InlineKeyboardMarkup(rows)
+        target: int | str = int(chat_id) if str(chat_id).lstrip("-").isdigit() else chat_id
+        try:
+            sent = await self.app.bot.send_message(
+                chat_id=target,
+                text=text,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_markup=markup,
+            )
+        except tg_error.TelegramError as exc:
+            raise map_error(exc) from exc
+        return str(sent.message_id)
+
+    # ------------------------------------------------------------------ incoming
+
+    async def _is_admin(self, chat: Any, user_id: int | None) -> bool:
+        if chat.type == "private":
+            return True  # a user administers their own private chat
+        if user_id is None:
+            return False
+        try:
+            member = await self.app.bot.get_chat_member(chat.id, user_id)
+        except tg_error.TelegramError as exc:
+            log.warning("telegram.admin_check_failed chat=%s user=%s reason=%s", chat.id, user_id, exc)
+            return False
+        return member.status in ("creator", "administrator")
+
+    @staticmethod
+    def _chat_type(chat: Any) -> str:
+        return {"private": "private", "channel": "channel"}.get(chat.type, "group")
+
+    async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or not message.text:
+            return
+        match = _COMMAND.match(message.text)
+        if match is None:
+            return
+        addressed = match.group(2)
+        if addressed and addressed.lower() != (self.app.bot.username or "").lower():
+            return  # "/digest@otherbot" in a group is not ours
+        chat = message.chat
+        args = tuple(message.text[match.end():].split())
+        if update.channel_post is not None:
+            user_id = str(message.sender_chat.id) if message.sender_chat else str(chat.id)
+            admin = True  # only channel administrators can post in a channel
+            language = None
+        else:
+            user = message.from_user
+            user_id = str(user.id) if user else ""
+            anonymous_admin = message.sender_chat is not None and message.sender_chat.id == chat.id
+            admin = anonymous_admin or await self._is_admin(chat, user.id if user else None)
+            language = client_language(user.language_code if user else None)
+        request = Request(
+            platform=self.platform,
+            chat_id=str(chat.id),
+            user_id=user_id,
+            command=match.group(1).lower(),
+            args=args,
+            is_chat_admin=admin,
+            chat_type=self._chat_type(chat),  # type: ignore[arg-type]
+            language=language,
+        )
+        await self._run(request)
+
+    async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        try:
+            await query.answer()  # at once: Telegram gives up on an unanswered query after 15 s
+        except tg_error.TelegramError as exc:
+            log.warning("telegram.answer_failed query=%s reason=%s", query.id, exc)
+        if not query.data or query.message is None:
+            return
+        chat = query.message.chat
+        command, args = parse_payload(query.data)
+        request = Request(
+            platform=self.platform,
+            chat_id=str(chat.id),
+            user_id=str(query.from_user.id),
+            command=command,
+            args=args,
+            is_chat_admin=await self._is_admin(chat, query.from_user.id),
+            chat_type=self._chat_type(chat),  # type: ignore[arg-type]
+            language=client_language(query.from_user.language_code),
+        )
+        await self._run(request)
+
+    async def _run(self, request: Request) -> None:
+        log.info(
+            "telegram.request chat=%s user=%s command=%s", request.chat_id, request.user_id, request.command
+        )
+        if self._on_request is None:
+            return
+        try:
+            reply = await self._on_request(request)
+        except Exception:
+            log.exception("telegram.handler_failed chat=%s command=%s", request.chat_id, request.command)
+            reply = Reply(text=APOLOGY)
+        await self.send_reply(request.chat_id, reply)
+
+    async def send_reply(self, chat_id: str, reply: Reply) -> None:
+        """Render a handler's Reply (escaped text and buttons, or a digest) and send it, paced."""
+        messages: list[OutMessage] = []
+        if reply.digest is not None:
+            from bot.digest.telegram_render import render_telegram
+
+            messages.extend(render_telegram(reply.digest))
+        if reply.text:
+            parts = _split(_escape(reply.text), self.limits.max_text)
+            for i, part in enumerate(parts):
+                last = i == len(parts) - 1
+                messages.append(OutMessage(text=part, buttons=reply.buttons if last else ()))
+        for message in messages:
+            try:
+                await self.pacer.acquire(chat_id)
+                await self._send_retrying(chat_id, message)
+            except DeliveryError as exc:
+                log.warning("telegram.reply_failed chat=%s reason=%s", chat_id, exc.reason)
+                return
+
+    async def _send_retrying(self, chat_id: str, message: OutMessage) -> str:
+        for _ in range(3):
+            try:
+                return await self.send(chat_id, message)
+            except RetryAfter as exc:
+                await self.pacer.sleep(exc.seconds)
+            except TransientError:
+                await self.pacer.sleep(0.5)
+        return await self.send(chat_id, message)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram.update_error error=%r", context.error, exc_info=context.error)
+
+
+def _retry_seconds(exc: tg_error.RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def map_error(exc: tg_error.TelegramError) -> DeliveryError:
+    """Telegram's answers, as the Bot API documents them, onto the outbox's error policy."""
+    text = str(exc.message if hasattr(exc, "message") else exc)
+    if isinstance(exc, tg_error.RetryAfter):
+        return RetryAfter(_retry_seconds(exc), text)
+    if isinstance(exc, tg_error.ChatMigrated):
+        return ChatMigrated(str(exc.new_chat_id))
+    if isinstance(exc, tg_error.Forbidden):
+        return ChatUnavailable(text)
+    if isinstance(exc, tg_error.BadRequest):  # before NetworkError: BadRequest subclasses it
+        if any(marker in text.lower() for marker in _UNAVAILABLE):
+            return ChatUnavailable(text)
+        return PermanentError(text)
+    if isinstance(exc, tg_error.InvalidToken):
+        return PermanentError(f"invalid token: {text}")
+    if isinstance(exc, tg_error.NetworkError):  # TimedOut, 5xx, dropped connections
+        return TransientError(text)
+    return TransientError(text)
