@@ -16,9 +16,14 @@ _LEADING = re.compile(r"^([-+=>]|\d+(?=[.)]))")
 _URL_UNSAFE = {"(": "%28", ")": "%29", "<": "%3C", ">": "%3E", "\\": "%5C", " ": "%20", "`": "%60"}
 
 
+def escape_inline(text: str) -> str:
+    """Markup characters escaped, nothing else touched (for our own template wording)."""
+    return _SPECIAL.sub(r"\\\1", text)
+
+
 def escape_markdown(text: str) -> str:
     """Feed text as inert Markdown: one line, every markup character escaped."""
-    text = _SPECIAL.sub(r"\\\1", clean(text))
+    text = escape_inline(clean(text))
     match = _LEADING.match(text)
     if match:
         if match.group(1).isdigit():
@@ -66,7 +71,7 @@ def render_markdown(digest: Digest) -> str:
     out = [f"# {esc(digest.title)}", ""]
     out += [f"## {esc(t(lang, 'purpose_header'))}", esc(t(lang, "purpose")), ""]
     out += [f"## {esc(t(lang, 'highlights_header'))}"]
-    out += [f"> {line}" for line in stats_lines(digest.stats, lang, esc, lambda s: f"**{s}**")]
+    out += [f"> {line}" for line in stats_lines(digest.stats, lang, escape_inline, lambda s: f"**{s}**")]
     out.append("")
     if digest.highlights:
         out += [f"- {esc(clip(clean(h.title), MAX_TITLE))} {esc(h.emoji)}".rstrip() for h in digest.highlights]
@@ -82,7 +87,7 @@ def render_markdown(digest: Digest) -> str:
     if digest.failed_feeds:
         out += [f"## {esc(t(lang, 'failed_feeds_header'))}", ""]
         out += [
-            "- " + fill(lang, "failed_feed_line", esc, name=esc(name), reason=esc(reason))
+            "- " + fill(lang, "failed_feed_line", escape_inline, name=esc(name), reason=esc(reason))
             for name, reason in digest.failed_feeds
         ]
         out.append("")
