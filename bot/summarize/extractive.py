@@ -1,0 +1,228 @@
+"""The offline summarizer: key points picked from the article's own sentences, deterministic, no key.
+
+Ranking combines a lead prior (news puts the essentials first), TextRank-style centrality on a
+TF-IDF cosine graph, and similarity to the title; selection removes redundancy (MMR-like) and the
+points come out in the article's own order.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from bot.models import Summary
+from bot.summarize.text import cjk_ratio, split_sentences, tokens
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "extractive"
+MODEL = "extractive-v1"
+MAX_SENTENCES = 60  # TextRank is quadratic; news leads carry the essentials anyway
+CJK_POINT_CHARS = 120
+LATIN_POINT_CHARS = 220
+DETAIL_MIN, DETAIL_MAX = 5, 8
+
+# Weights tuned on the corpus summaries (see benchmarks/rouge.py).
+LEAD_WEIGHT = 1.0
+CENTRALITY_WEIGHT = 0.8
+TITLE_WEIGHT = 0.5
+LENGTH_WEIGHT = 0.4  # points should be short: among near-equals, prefer the concise sentence
+LEAD_DECAY = 0.35  # lead prior = LEAD_WEIGHT / (1 + i) ** LEAD_DECAY
+REDUNDANCY = 0.6  # MMR penalty for similarity to an already chosen point
+DUPLICATE_SIM = 0.75  # a sentence this close to a chosen one is never chosen
+DAMPING = 0.85
+
+DEFAULT_EMOJI = "📰"
+# First match wins; keys are lowercase substrings of title + lead.
+EMOJI_TABLE: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("融资", "投资", "收购", "估值", "funding", "raises", "acquir", "invest", "ipo", "valuation"), "💰"),
+    (("安全", "漏洞", "攻击", "security", "vulnerab", "attack", "breach", "privacy", "隐私"), "🔒"),
+    (("监管", "政策", "法律", "诉讼", "regulat", "policy", "lawsuit", "court", "law "), "⚖️"),
+    (("芯片", "gpu", "chip", "semiconductor", "nvidia", "英伟达", "算力"), "💾"),
+    (("机器人", "robot", "humanoid"), "🦾"),
+    (("开源", "open source", "open-source", "github"), "🔓"),
+    (("论文", "研究", "paper", "research", "arxiv", "study"), "🔬"),
+    (("教程", "指南", "tutorial", "guide", "how to", "how-to"), "📘"),
+    (("手机", "iphone", "android", "phone", "smartphone"), "📱"),
+    (("汽车", "自动驾驶", "car ", "self-driving", "autonomous", "tesla", "特斯拉"), "🚗"),
+    (("医疗", "健康", "health", "medical", "drug", "医院"), "🏥"),
+    (("视频", "video", "电影", "film"), "🎬"),
+    (("图像", "图片", "image", "photo", "vision"), "🖼️"),
+    (("游戏", "game", "gaming"), "🎮"),
+    (("教育", "学生", "education", "student", "school"), "🎓"),
+    (("云", "cloud", "数据中心", "data center"), "☁️"),
+    (("发布", "推出", "上线", "launch", "release", "introduc", "announc", "unveil"), "🚀"),
+    (("模型", "人工智能", "大模型", "ai ", "model", "llm", "gpt", "智能"), "🤖"),
+)
+IMPORTANT_WORDS = (
+    "发布", "推出", "首次", "亿", "融资", "收购", "重大", "突破", "开源", "监管", "宣布",
+    "launch", "release", "billion", "acquire", "funding", "breakthrough", "first", "announce",
+    "open source", "regulat", "record",
+)
+
+
+def pick_emoji(title: str, text: str) -> str:
+    """One emoji for the article from a small keyword table; 📰 when nothing matches."""
+    haystack = f" {title} {text[:400]} ".lower()
+    for words, emoji in EMOJI_TABLE:
+        if any(w in haystack for w in words):
+            return emoji
+    return DEFAULT_EMOJI
+
+
+def estimate_importance(title: str, text: str) -> float:
+    """A rough 0..1 score from length and news-worthy keywords, for ranking when no model is used."""
+    haystack = f"{title} {text[:1500]}".lower()
+    hits = sum(1 for w in IMPORTANT_WORDS if w in haystack)
+    length = min(len(text), 6000) / 6000
+    return round(min(1.0, 0.25 + 0.25 * length + 0.1 * min(hits, 5)), 3)
+
+
+def cap_point(sentence: str) -> str:
+    """Shorten a point to ≤120 CJK / ≤220 Latin chars, cutting at a clause boundary when possible."""
+    limit = CJK_POINT_CHARS if cjk_ratio(sentence) > 0.3 else LATIN_POINT_CHARS
+    if len(sentence) <= limit:
+        return sentence
+    head = sentence[: limit - 1]
+    cut = max(head.rfind(c) for c in "，、：；,;:—")
+    if cut >= limit // 3:
+        return head[:cut].rstrip() + "…"
+    if limit == LATIN_POINT_CHARS and " " in head:
+        return head[: head.rfind(" ")].rstrip(" ,;:") + "…"
+    return head + "…"
+
+
+def _tfidf(sentence_tokens: Sequence[Sequence[str]]) -> list[dict[str, float]]:
+    df: Counter[str] = Counter()
+    for toks in sentence_tokens:
+        df.update(set(toks))
+    n = len(sentence_tokens)
+    vectors = []
+    for toks in sentence_tokens:
+        tf = Counter(toks)
+        vec = {w: (1 + math.log(c)) * math.log(1 + n / df[w]) for w, c in tf.items()}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        vectors.append({w: v / norm for w, v in vec.items()})
+    return vectors
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(w, 0.0) for w, v in a.items())
+
+
+def _textrank(sim: list[list[float]], iterations: int = 40) -> list[float]:
+    n = len(sim)
+    out = [sum(row) for row in sim]
+    rank = [1.0 / n] * n
+    for _ in range(iterations):
+        new = [
+            (1 - DAMPING) / n
+            + DAMPING * sum(sim[j][i] * rank[j] / out[j] for j in range(n) if out[j] > 0)
+            for i in range(n)
+        ]
+        delta = sum(abs(x - y) for x, y in zip(new, rank, strict=True))
+        rank = new
+        if delta < 1e-6:
+            break
+    top = max(rank) or 1.0
+    return [r / top for r in rank]
+
+
+def _overlap(a: Sequence[str], b: Sequence[str]) -> float:
+    """TextRank's sentence similarity: shared words over the log of the lengths."""
+    if len(a) < 2 or len(b) < 2:
+        return 0.0
+    return len(set(a) & set(b)) / (math.log(len(a)) + math.log(len(b)))
+
+
+def rank_sentences(sentences: Sequence[str], title: str = "") -> list[float]:
+    """Score each sentence: lead prior + centrality + similarity to the title."""
+    toks = [tokens(s) for s in sentences]
+    vectors = _tfidf(toks + [tokens(title)])
+    title_vec, vectors = vectors[-1], vectors[:-1]
+    n = len(sentences)
+    sim = [[0.0 if i == j else _overlap(toks[i], toks[j]) for j in range(n)] for i in range(n)]
+    central = _textrank(sim) if n > 1 else [1.0] * n
+    longest = max(len(s) for s in sentences) or 1
+    return [
+        LEAD_WEIGHT / (1 + i) ** LEAD_DECAY
+        + CENTRALITY_WEIGHT * central[i]
+        + TITLE_WEIGHT * _cosine(title_vec, vectors[i])
+        - LENGTH_WEIGHT * len(sentences[i]) / longest
+        for i in range(n)
+    ]
+
+
+def select_sentences(sentences: Sequence[str], k: int, title: str = "") -> list[int]:
+    """Indices (in article order) of up to k ranked, non-redundant sentences."""
+    sentences = list(sentences)[:MAX_SENTENCES]
+    if len(sentences) <= k:
+        return list(range(len(sentences)))
+    scores = rank_sentences(sentences, title)
+    vectors = _tfidf([tokens(s) for s in sentences])
+    chosen: list[int] = []
+    while len(chosen) < k:
+        best, best_value = -1, -math.inf
+        for i, score in enumerate(scores):
+            if i in chosen:
+                continue
+            overlap = max((_cosine(vectors[i], vectors[j]) for j in chosen), default=0.0)
+            if overlap >= DUPLICATE_SIM:
+                continue
+            value = score - REDUNDANCY * overlap
+            if value > best_value:
+                best, best_value = i, value
+        if best < 0:
+            break
+        chosen.append(best)
+    return sorted(chosen)
+
+
+def _candidates(title: str, text: str) -> list[str]:
+    norm_title = re.sub(r"\W+", "", title).lower()
+    seen: set[str] = set()
+    out = []
+    for s in split_sentences(text):
+        key = re.sub(r"\W+", "", s).lower()
+        if not key or key == norm_title or key in seen:
+            continue
+        seen.add(key)
+        out.append(s)
+    return out
+
+
+def point_count(kind: str, available: int) -> int:
+    """3 for "points"; 5–8 for "detail" (growing with the article); never more than available."""
+    if kind == "detail":
+        want = min(DETAIL_MAX, max(DETAIL_MIN, available // 4))
+    else:
+        want = 3
+    return min(want, available)
+
+
+def summarize_extractive(title: str, text: str, language: str, kind: str = "points") -> Summary:
+    """Key points from the article's own sentences (in its own language: nothing is translated)."""
+    sentences = _candidates(title, text)
+    picked = select_sentences(sentences, point_count(kind, len(sentences)), title)
+    points = tuple(cap_point(sentences[i]) for i in picked)
+    return Summary(
+        title=title.strip() or (points[0] if points else ""),
+        emoji=pick_emoji(title, text),
+        points=points,
+        section=None,
+        importance=estimate_importance(title, text),
+        provider=PROVIDER,
+        model=MODEL,
+        language=language,
+        kind="detail" if kind == "detail" else "points",
+    )
+
+
+def lead_sentences(text: str, k: int = 3) -> list[str]:
+    """The baseline: the first k sentences."""
+    return split_sentences(text)[:k]
