@@ -1,0 +1,358 @@
+"""The Discord adapter: the only module importing discord.py.
+
+Posts messages (content + embeds + buttons, mentions disabled) through REST, registers one slash
+command per handler command, and handles button presses generically in on_interaction so buttons
+keep working across restarts. Every interaction is deferred at once (Discord fails it after 3 s),
+then answered with follow-ups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Sequence
+from typing import Any, Optional
+
+import aiohttp
+import discord
+import yarl
+from discord import app_commands
+
+from bot.delivery.adapter import (
+    DISCORD_LIMITS,
+    CommandSpec,
+    OnRequest,
+    PlatformLimits,
+    client_language,
+    command_specs,
+    parse_payload,
+)
+from bot.delivery.errors import (
+    ChatUnavailable,
+    DeliveryError,
+    PermanentError,
+    RetryAfter,
+    TransientError,
+)
+from bot.delivery.pacing import Pacer
+from bot.models import OutMessage, Reply, Request
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, something went wrong. Please try again later."
+MAX_ROWS, PER_ROW = 5, 5  # Discord: 5 action rows of 5 buttons
+
+
+def _escape(text: str) -> str:
+    """escape_discord from the digest area, or discord's own markdown/mention escaping."""
+    try:
+        from bot.digest.discord_render import escape_discord
+    except ImportError:
+        return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    return escape_discord(text)
+
+
+def _split(text: str, limit: int = 2000) -> list[str]:
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts
+
+
+class _Client(discord.Client):
+    """discord.Client that forwards component presses to the adapter."""
+
+    def __init__(self, adapter: DiscordAdapter, **options: Any) -> None:
+        super().__init__(**options)
+        self.adapter = adapter
+        self.tree = app_commands.CommandTree(self)
+        self.connected = asyncio.Event()
+
+    async def on_connect(self) -> None:
+        self.connected.set()
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if interaction.type is discord.InteractionType.component:
+            await self.adapter._on_component(interaction)
+
+
+class DiscordAdapter:
+    """discord.py Client + CommandTree, own pacing and our error mapping."""
+
+    platform = "discord"
+    limits: PlatformLimits = DISCORD_LIMITS
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        api_base_url: str = "",
+        gateway_url: str = "",
+        commands: Sequence[Any] | None = None,
+        pacer: Pacer | None = None,
+        max_ratelimit_timeout: float = 30.0,
+    ) -> None:
+        self._token = token
+        self.api_base_url = api_base_url.rstrip("/")
+        self.gateway_url = gateway_url
+        self._commands = commands
+        self.pacer = pacer or Pacer(self.limits)
+        self._max_ratelimit_timeout = max_ratelimit_timeout
+        self.client: _Client | None = None
+        self._on_request: OnRequest | None = None
+        self._connect_task: asyncio.Task[None] | None = None
+        self._logged_in = False
+        self._login_lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _make_client(self) -> _Client:
+        if self.api_base_url:  # a REST proxy (webhooks and interaction callbacks use it too)
+            discord.http.Route.BASE = self.api_base_url
+        if self.gateway_url:
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
+        discord.VoiceClient.warn_nacl = False  # no voice here: skip the "PyNaCl missing" warnings
+        discord.VoiceClient.warn_dave = False
+        intents = discord.Intents.none()
+        intents.guilds = True
+        return _Client(
+            self,
+            intents=intents,
+            max_ratelimit_timeout=self._max_ratelimit_timeout,
+            guild_ready_timeout=0.5,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    async def _ensure_login(self) -> _Client:
+        async with self._login_lock:
+            if self.client is None:
+                self.client = self._make_client()
+            if not self._logged_in:
+                await self.client.login(self._token)
+                self._logged_in = True
+        return self.client
+
+    async def start(self, on_request: OnRequest) -> None:
+        """Log in, sync slash commands, connect the gateway as a task and wait until it is up."""
+        self._on_request = on_request
+        client = await self._ensure_login()
+        specs = command_specs(self._commands)
+        for spec in specs:
+            command = self._slash(spec)
+            if command is not None:
+                client.tree.add_command(command, override=True)
+        try:
+            await client.tree.sync()
+        except discord.HTTPException as exc:  # commands may be stale; buttons and sends still work
+            log.warning("discord.sync_failed status=%s reason=%s", exc.status, exc.text)
+        self._connect_task = asyncio.create_task(client.connect(reconnect=True), name="discord-gateway")
+        waiter = asyncio.create_task(client.connected.wait())
+        done, _ = await asyncio.wait({waiter, self._connect_task}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        if waiter not in done:
+            waiter.cancel()
+            if self._connect_task in done:
+                self._connect_task.result()  # raise the gateway's error
+            raise TimeoutError("discord gateway did not connect within 30 s")
+        log.info("discord.started user=%s commands=%d", client.user, len(specs))
+
+    async def stop(self) -> None:
+        """Close the client and wait for the gateway task (idempotent)."""
+        client = self.client
+        if client is not None and not client.is_closed():
+            await client.close()
+        if self._connect_task is not None:
+            try:
+                await asyncio.wait_for(self._connect_task, 5)
+            except (asyncio.CancelledError, TimeoutError, Exception):  # noqa: BLE001 - shutting down
+                pass
+            self._connect_task = None
+        self.client = None
+        self._logged_in = False
+        log.info("discord.stopped")
+
+    # ------------------------------------------------------------------ slash commands
+
+    def _slash(self, spec: CommandSpec) -> app_commands.Command[Any, Any, Any] | None:
+        name = spec.name.lower()
+        if not (1 <= len(name) <= 32) or not name.replace("_", "").replace("-", "").isalnum():
+            return None
+        params = sorted(spec.params, key=lambda p: not p.required)  # required options first
+
+        async def callback(interaction: discord.Interaction, **options: Optional[str]) -> None:
+            args = tuple(str(options[p.name]) for p in spec.params if options.get(p.name))
+            await self._on_slash(interaction, name, args)
+
+        signature = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                       annotation=discord.Interaction)]
+        for p in params:
+            signature.append(
+                inspect.Parameter(
+                    p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                    default=inspect.Parameter.empty if p.required else None,
+                    annotation=str if p.required else Optional[str],
+                )
+            )
+        callback.__signature__ = inspect.Signature(signature)  # type: ignore[attr-defined]
+        callback.__annotations__ = {s.name: s.annotation for s in signature}
+        described = {p.name: (p.description or p.name)[:100] for p in params}
+        if described:
+            callback = app_commands.describe(**described)(callback)
+        return app_commands.Command(name=name, description=(spec.description or name)[:100], callback=callback)
+
+    # ------------------------------------------------------------------ sending
+
+    @staticmethod
+    def _view(message: OutMessage) -> discord.ui.View | None:
+        if not message.buttons:
+            return None
+        view = discord.ui.View(timeout=None)  # persistent: custom_id = payload, handled in on_interaction
+        for i, button in enumerate(message.buttons[: MAX_ROWS * PER_ROW]):
+            view.add_item(
+                discord.ui.Button(
+                    label=button.label[:80], custom_id=button.payload[:100],
+                    style=discord.ButtonStyle.secondary, row=i // PER_ROW,
+                )
+            )
+        return view
+
+    @staticmethod
+    def _embeds(message: OutMessage) -> list[discord.Embed]:
+        return [discord.Embed(title=e.title or None, description=e.description or None, url=e.url) for e in message.embeds]
+
+    async def send(self, chat_id: str, message: OutMessage) -> str:
+        """Post one message to a channel; map discord.py errors to ours."""
+        client = await self._ensure_login()
+        view = self._view(message)
+        channel = client.get_partial_messageable(int(chat_id))
+        kwargs: dict[str, Any] = {
+            "content": message.text or None,
+            "embeds": self._embeds(message),
+            "allowed_mentions": discord.AllowedMentions.none(),
+        }
+        if view is not None:
+            kwargs["view"] = view
+        try:
+            sent = await channel.send(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - mapped below, unknown ones re-raised
+            mapped = map_error(exc)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+        finally:
+            if view is not None:
+                view.stop()  # presses are handled generically; do not keep a view per message
+        return str(sent.id)
+
+    # ------------------------------------------------------------------ incoming
+
+    def _request(self, interaction: discord.Interaction, command: str, args: tuple[str, ...]) -> Request:
+        in_guild = interaction.guild_id is not None
+        perms = interaction.permissions
+        admin = (perms.manage_guild or perms.manage_channels) if in_guild else True
+        return Request(
+            platform=self.platform,
+            chat_id=str(interaction.channel_id),
+            user_id=str(interaction.user.id),
+            command=command,
+            args=args,
+            is_chat_admin=bool(admin),
+            chat_type="group" if in_guild else "private",
+            language=client_language(str(interaction.locale.value) if interaction.locale else None),
+        )
+
+    async def _on_slash(self, interaction: discord.Interaction, command: str, args: tuple[str, ...]) -> None:
+        try:
+            await interaction.response.defer(thinking=True)  # within Discord's 3-second rule
+        except discord.HTTPException as exc:
+            log.warning("discord.defer_failed interaction=%s reason=%s", interaction.id, exc)
+            return
+        await self._run(interaction, self._request(interaction, command, args))
+
+    async def _on_component(self, interaction: discord.Interaction) -> None:
+        data = interaction.data or {}
+        custom_id = str(data.get("custom_id", ""))
+        if not custom_id:
+            return
+        try:
+            await interaction.response.defer()
+        except discord.HTTPException as exc:
+            log.warning("discord.defer_failed interaction=%s reason=%s", interaction.id, exc)
+            return
+        command, args = parse_payload(custom_id)
+        await self._run(interaction, self._request(interaction, command, args))
+
+    async def _run(self, interaction: discord.Interaction, request: Request) -> None:
+        log.info("discord.request chat=%s user=%s command=%s", request.chat_id, request.user_id, request.command)
+        reply = Reply(text=APOLOGY)
+        if self._on_request is not None:
+            try:
+                reply = await self._on_request(request)
+            except Exception:
+                log.exception("discord.handler_failed chat=%s command=%s", request.chat_id, request.command)
+                reply = Reply(text=APOLOGY)
+        await self._follow_up(interaction, reply)
+
+    def reply_messages(self, reply: Reply) -> list[OutMessage]:
+        """A handler's Reply as Discord messages: the rendered digest, then the escaped text."""
+        messages: list[OutMessage] = []
+        if reply.digest is not None:
+            from bot.digest.discord_render import render_discord
+
+            messages.extend(render_discord(reply.digest))
+        if reply.text:
+            parts = _split(_escape(reply.text), self.limits.max_text)
+            for i, part in enumerate(parts):
+                messages.append(OutMessage(text=part, buttons=reply.buttons if i == len(parts) - 1 else ()))
+        return messages or [OutMessage(text="✅")]
+
+    async def _follow_up(self, interaction: discord.Interaction, reply: Reply) -> None:
+        for message in self.reply_messages(reply):
+            view = self._view(message)
+            kwargs: dict[str, Any] = {
+                "content": message.text or None,
+                "embeds": self._embeds(message),
+                "allowed_mentions": discord.AllowedMentions.none(),
+                "ephemeral": reply.ephemeral,
+            }
+            if view is not None:
+                kwargs["view"] = view
+            try:
+                await interaction.followup.send(**kwargs)
+            except Exception as exc:  # noqa: BLE001 - one failed follow-up is logged, not raised
+                log.warning("discord.followup_failed interaction=%s reason=%r", interaction.id, exc)
+                return
+            finally:
+                if view is not None:
+                    view.stop()
+
+
+def map_error(exc: BaseException) -> BaseException:
+    """Discord's answers onto the outbox's error policy (unknown exceptions pass through)."""
+    if isinstance(exc, DeliveryError):
+        return exc
+    if isinstance(exc, discord.RateLimited):
+        return RetryAfter(exc.retry_after)
+    if isinstance(exc, discord.HTTPException):
+        what = f"{exc.status} {exc.text or ''} (code {exc.code})".strip()
+        if isinstance(exc, discord.Forbidden | discord.NotFound):  # 50001 Missing Access, 10003 Unknown Channel
+            return ChatUnavailable(what)
+        if exc.status == 429:  # a 429 without Via: Cloudflare, wait long
+            return RetryAfter(60.0, f"rate limited by Cloudflare: {what}")
+        if exc.status >= 500:
+            return TransientError(what)
+        return PermanentError(what)
+    if isinstance(exc, aiohttp.ClientError | OSError | asyncio.TimeoutError):
+        return TransientError(f"{type(exc).__name__}: {exc}")
+    return exc
