@@ -505,3 +505,19 @@ class FakeTelegram:
 
 class _Drop(Exception):
     """Close the connection without any response."""
+
+
+class ScaledClock:
+    """A clock and sleep running `scale` times faster than real time, to match a fake's time_scale
+    (pass `clock`/`sleep` to bot.delivery.pacing.Pacer)."""
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+        self.slept = 0.0  # platform seconds asked for
+
+    def clock(self) -> float:
+        return time.monotonic() * self.scale
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept += seconds
+        await asyncio.sleep(seconds / self.scale)
