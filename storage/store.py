@@ -585,3 +585,13 @@ class Store:
                 "INSERT INTO user_requests (platform, user_id, kind, at) VALUES (?,?,?,?)",
                 [platform, str(user_id), kind, _iso(at)],
             )
+
+    # --- added by ingest: near-duplicate matching needs to know which feed carried each sketch
+    def recent_signatures_by_feed(self, since: datetime) -> list[tuple[int, int, int, bytes]]:
+        """(article id, story id, feed id, signature) of articles fetched or published since `since`."""
+        rows = self.db.execute(
+            "SELECT id, story_id, feed_id, signature FROM articles WHERE signature IS NOT NULL "
+            "AND (published >= ? OR fetched_at >= ?)",
+            [_iso(since), _iso(since)],
+        ).fetchall()
+        return [(r[0], r[1], r[2], r[3]) for r in rows]

@@ -1,0 +1,254 @@
+"""Polling every due feed once: fetch → parse → dedup → full text for recent stubs → store.
+
+One feed's failure never touches another: each feed runs in its own guarded task and every
+outcome (new, unchanged, failed) is recorded in the store with its backoff state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+
+from bot.config import Settings
+from bot.ingest import FetchError
+from bot.ingest.dedup import DedupIndex, signature
+from bot.ingest.extract import extract_page
+from bot.ingest.fetch import fetch_url
+from bot.ingest.guard import make_client
+from bot.ingest.lang import detect_language
+from bot.ingest.parse import parse_feed
+from bot.ingest.urls import content_hash, url_variants
+from bot.models import Article, Feed, FeedOutcome, NewArticle, ParsedEntry
+from storage import Store
+
+log = logging.getLogger(__name__)
+
+DEDUP_WINDOW = timedelta(days=7)  # near-duplicates are looked for among this recent past
+_FUTURE_SLACK = timedelta(days=1)  # clocks differ; a date a day ahead still counts as recent
+
+
+@dataclass
+class _Run:
+    """What one fetch_all shares between its feed tasks."""
+
+    store: Store
+    settings: Settings
+    client: httpx.AsyncClient
+    now: datetime
+    limit: asyncio.Semaphore
+    index: DedupIndex
+
+
+def _due(feed: Feed, now: datetime) -> bool:
+    return feed.next_fetch_after is None or feed.next_fetch_after <= now
+
+
+def backoff_until(feed: Feed, settings: Settings, now: datetime, retry_after: float | None) -> datetime:
+    """now + min(interval · 2^failures, max_backoff), and never sooner than Retry-After."""
+    minutes = min(
+        settings.fetch.interval_minutes * 2 ** min(feed.failures, 20),
+        settings.fetch.max_backoff_minutes,
+    )
+    delay = timedelta(minutes=minutes)
+    if retry_after is not None:
+        delay = max(delay, timedelta(seconds=min(retry_after, 7 * 86400)))
+    return now + delay
+
+
+async def fetch_all(
+    store: Store,
+    settings: Settings,
+    *,
+    now: datetime,
+    progress: Callable[[FeedOutcome], None] | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> list[FeedOutcome]:
+    """Poll every enabled feed that is due; return one FeedOutcome per feed (skipped ones too)."""
+    own = client is None
+    http = client or make_client(settings.fetch)
+    index = DedupIndex()
+    for article_id, story_id, feed_id, sig in store.recent_signatures_by_feed(now - DEDUP_WINDOW):
+        index.add(article_id, story_id, sig, feed_id)
+    run = _Run(store, settings, http, now, asyncio.Semaphore(settings.fetch.concurrency), index)
+    outcomes: list[FeedOutcome] = []
+
+    async def one(feed: Feed) -> FeedOutcome:
+        if not _due(feed, now):
+            outcome = FeedOutcome(feed.id, feed.url, feed.name, "skipped",
+                                  error=f"backing off until {feed.next_fetch_after:%Y-%m-%d %H:%M} UTC")
+        else:
+            outcome = await _poll(run, feed)
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(outcome)
+        return outcome
+
+    try:
+        feeds = store.list_feeds()
+        results = await asyncio.gather(*(one(f) for f in feeds))
+    finally:
+        if own:
+            await http.aclose()
+    return list(results)
+
+
+async def _poll(run: _Run, feed: Feed) -> FeedOutcome:
+    started = time.monotonic()
+    fetch = run.settings.fetch
+    http_status: int | None = None
+    try:
+        async with run.limit:
+            body = await fetch_url(run.client, feed.url, fetch, etag=feed.etag,
+                                   last_modified=feed.last_modified)
+        http_status = body.status
+        if body.not_modified:
+            _record(run, feed, started, "unchanged", http_status, etag=body.etag,
+                    last_modified=body.last_modified)
+            return FeedOutcome(feed.id, feed.url, feed.name, "unchanged")
+        parsed = await parse_feed(body.body, url=body.url, content_type=body.headers.get("content-type"),
+                                  max_bytes=fetch.max_bytes)
+        name = feed.name or parsed.title or urlsplit(feed.url).hostname or feed.url
+        new, seen = await _store_entries(run, feed, name, parsed.entries)
+        status = "new" if new else "unchanged"
+        _record(run, feed, started, status, http_status, new_articles=new, etag=body.etag,
+                last_modified=body.last_modified, name=parsed.title or None)
+        log.info("feed polled feed_id=%d url=%s new=%d seen=%d warnings=%d", feed.id, feed.url,
+                 new, seen, len(parsed.warnings))
+        return FeedOutcome(feed.id, feed.url, name, status, new_articles=new, seen_articles=seen)
+    except FetchError as exc:
+        reason, retry_after = exc.reason, exc.retry_after
+        http_status = exc.status or http_status
+    except Exception as exc:  # one broken feed must never stop the others
+        log.exception("feed failed unexpectedly feed_id=%d url=%s", feed.id, feed.url)
+        reason, retry_after = f"unexpected error: {type(exc).__name__}: {str(exc)[:200]}", None
+    until = backoff_until(feed, run.settings, run.now, retry_after)
+    _record(run, feed, started, "failed", http_status, error=reason, failures=feed.failures + 1,
+            next_fetch_after=until)
+    log.warning("feed failed feed_id=%d url=%s reason=%s", feed.id, feed.url, reason)
+    return FeedOutcome(feed.id, feed.url, feed.name, "failed", error=reason)
+
+
+def _record(run: _Run, feed: Feed, started: float, status: str, http_status: int | None, *,
+            new_articles: int = 0, error: str | None = None, etag: str | None = None,
+            last_modified: str | None = None, failures: int = 0,
+            next_fetch_after: datetime | None = None, name: str | None = None) -> None:
+    run.store.record_fetch(
+        feed.id, at=run.now, status=status, http_status=http_status, new_articles=new_articles,
+        error=error, duration_ms=int((time.monotonic() - started) * 1000), etag=etag,
+        last_modified=last_modified, failures=failures, next_fetch_after=next_fetch_after,
+        name=name,
+    )
+
+
+def _usable_guid(guid: str | None) -> bool:
+    """GUIDs like '123' repeat across feeds; only long, structured ones identify an article."""
+    return bool(guid) and len(guid or "") >= 12 and not (guid or "").isdigit()
+
+
+def _existing(store: Store, entry: ParsedEntry) -> Article | None:
+    guid = entry.guid if _usable_guid(entry.guid) else None
+    found = store.find_article(entry.url, guid)
+    if found is None:
+        for variant in url_variants(entry.url):
+            found = store.find_article(variant)
+            if found is not None:
+                break
+    return found
+
+
+def _recent(entry: ParsedEntry, run: _Run) -> bool:
+    if entry.published is None:
+        return True  # undated entries are dated "now" below
+    window = timedelta(hours=run.settings.digest.lookback_hours)
+    return run.now - window <= entry.published <= run.now + _FUTURE_SLACK
+
+
+async def _store_entries(run: _Run, feed: Feed, source: str,
+                         entries: tuple[ParsedEntry, ...]) -> tuple[int, int]:
+    """Store the feed's new entries; return (new, seen again)."""
+    seen = 0
+    fresh: list[ParsedEntry] = []
+    for entry in entries:
+        existing = _existing(run.store, entry)
+        if existing is not None:
+            run.store.add_sighting(existing.id, feed.id, entry.url, at=run.now)
+            seen += 1
+        elif all(e.url != entry.url for e in fresh):
+            fresh.append(entry)
+    texts = await asyncio.gather(*(_full_text(run, e) for e in fresh))
+    new = undated = 0
+    for entry, text in zip(fresh, texts, strict=True):
+        # No await between this check and the insert: concurrent feeds cannot both insert it.
+        existing = _existing(run.store, entry)
+        if existing is not None:
+            run.store.add_sighting(existing.id, feed.id, entry.url, at=run.now)
+            seen += 1
+            continue
+        text = text or entry.title
+        if entry.published is None:
+            undated += 1
+        sig = signature(entry.title, text)
+        match = run.index.match(sig, feed.id)
+        article = NewArticle(
+            feed_id=feed.id, url=entry.url, title=entry.title, source=source,
+            published=entry.published or run.now,
+            language=entry.language or detect_language(entry.title + "\n" + text),
+            text=text, original_chars=len(text), content_hash=content_hash(text),
+            guid=entry.guid, signature=sig,
+        )
+        try:
+            stored = run.store.add_article(article, story_id=match[1] if match else None, at=run.now)
+        except sqlite3.IntegrityError:
+            seen += 1
+            continue
+        if match:
+            log.info("near duplicate article=%d story=%d similarity=%.2f", stored.id, match[1], match[2])
+        run.index.add(stored.id, stored.story_id, sig, feed.id)
+        new += 1
+    if undated:
+        log.info("entries without a date stored as fetched now feed_id=%d undated=%d", feed.id, undated)
+    return new, seen
+
+
+async def _full_text(run: _Run, entry: ParsedEntry) -> str:
+    """The page's main text for a recent stub (when enabled), else the feed's own text."""
+    if not (entry.is_stub and run.settings.fetch.full_text and _recent(entry, run)):
+        return entry.text
+    try:
+        async with run.limit:
+            _title, text = await _page(entry.url, run.settings, run.client)
+    except FetchError as exc:
+        log.info("full text unavailable url=%s reason=%s", entry.url, exc.reason)
+        return entry.text
+    return text if len(text) > len(entry.text) else entry.text
+
+
+async def _page(url: str, settings: Settings, client: httpx.AsyncClient) -> tuple[str, str]:
+    body = await fetch_url(client, url, settings.fetch)
+    kind = body.headers.get("content-type", "text/html").lower()
+    if not any(t in kind for t in ("html", "xml", "text/plain")):
+        raise FetchError(f"not a web page: {kind.split(';')[0] or 'unknown type'}")
+    title, text = await extract_page(body.body, url=body.url, content_type=kind)
+    if not text.strip():
+        raise FetchError("no article text found on the page")
+    return title, text[:200_000]
+
+
+async def fetch_page_text(
+    url: str, settings: Settings, *, client: httpx.AsyncClient | None = None
+) -> tuple[str, str]:
+    """(title, main text) of one web page through the guard and caps; FetchError says why not."""
+    if not url.lower().startswith(("http://", "https://")):
+        raise FetchError("only http and https URLs can be read")
+    if client is not None:
+        return await _page(url, settings, client)
+    async with make_client(settings.fetch) as own:
+        return await _page(url, settings, own)
