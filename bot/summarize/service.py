@@ -1,0 +1,161 @@
+"""SummaryService: cache first, then the model (bounded), falling back to extractive per article."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Sequence
+
+from bot.config import Settings, secret
+from bot.models import Article, Summary
+from bot.summarize import extractive
+from bot.summarize.openai_provider import ClientFactory, ModelOutputError, OpenAISummarizer
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def _content_hash(text: str) -> str:
+    from bot.ingest.urls import content_hash
+
+    return content_hash(text)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One short line for the model_calls table and the log."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, ModelOutputError):
+        return f"invalid output: {exc.reason}"[:300]
+    name = type(exc).__name__
+    if status:
+        return f"HTTP {status} ({name})"
+    return f"{name}: {exc}"[:300]
+
+
+class SummaryService:
+    """Summaries for the digest and chat commands: cached, bounded, never blocked by the model."""
+
+    def __init__(
+        self, store: Store, settings: Settings, *, client_factory: ClientFactory | None = None
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        cfg = settings.summarizer
+        self._semaphore = asyncio.Semaphore(cfg.concurrency)
+        self._locks: dict[tuple[str, str, str, str, str], asyncio.Lock] = {}
+        self._stats = {
+            "model_calls": 0, "cache_hits": 0, "fallbacks": 0, "prompt_tokens": 0,
+            "completion_tokens": 0,
+        }
+        self.model: OpenAISummarizer | None = None
+        if cfg.provider == "openai":
+            key = secret(cfg.api_key_env)
+            if key is None and client_factory is None:
+                log.warning(
+                    "summarizer=openai but env %s is unset; using the extractive summarizer",
+                    cfg.api_key_env,
+                )
+            else:
+                self.model = OpenAISummarizer(settings, key, client_factory)
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counts for this process: model_calls, cache_hits, fallbacks, prompt/completion tokens."""
+        return dict(self._stats)
+
+    @property
+    def provider(self) -> str:
+        return "openai" if self.model else extractive.PROVIDER
+
+    async def aclose(self) -> None:
+        """Close the model client; call once at shutdown."""
+        if self.model is not None:
+            await self.model.aclose()
+
+    async def summarize_many(
+        self, articles: Sequence[Article], language: str, kind: str = "points"
+    ) -> dict[int, Summary]:
+        """Summaries keyed by article id; concurrent, one failure never affects the others."""
+        results = await asyncio.gather(
+            *(self.summarize_article(a, language, kind) for a in articles)
+        )
+        return {a.id: s for a, s in zip(articles, results, strict=True)}
+
+    async def summarize_article(self, article: Article, language: str, kind: str = "points") -> Summary:
+        """One stored article's summary, from the cache when it has one."""
+        return await self._summarize(
+            article.content_hash, article.title, article.text, language, kind, article.id
+        )
+
+    async def summarize_text(
+        self, title: str, text: str, url: str, language: str, kind: str = "points"
+    ) -> Summary:
+        """A page that is not in the store (`/summarize URL`), cached by the hash of its text."""
+        return await self._summarize(_content_hash(text), title, text, language, kind, url)
+
+    async def _summarize(
+        self, content_hash: str, title: str, text: str, language: str, kind: str, ref: object
+    ) -> Summary:
+        kind = "detail" if kind == "detail" else "points"
+        if self.model is None:
+            return self._extractive(content_hash, title, text, language, kind)
+        key = (content_hash, "openai", self.model.model, language, kind)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:  # the same story in two feeds costs one call, not two
+            cached = self.store.get_summary(*key)
+            if cached is not None:
+                self._stats["cache_hits"] += 1
+                return cached
+            summary = await self._call_model(title, text, language, kind, ref)
+            if summary is not None:
+                self.store.put_summary(content_hash, summary)
+                return summary
+        self._stats["fallbacks"] += 1
+        offline = self._extractive(content_hash, title, text, language, kind, count_hit=False)
+        return dataclasses.replace(offline, fallback=True)
+
+    async def _call_model(
+        self, title: str, text: str, language: str, kind: str, ref: object
+    ) -> Summary | None:
+        assert self.model is not None
+        async with self._semaphore:
+            self._stats["model_calls"] += 1
+            try:
+                summary = await self.model.summarize(title, text, language, kind)
+            except Exception as exc:  # any failure for one article → offline points for it
+                prompt = getattr(exc, "prompt_tokens", 0)
+                completion = getattr(exc, "completion_tokens", 0)
+                self._count_tokens(prompt, completion)
+                reason = describe_error(exc)
+                self.store.record_model_call(self.model.model, False, prompt, completion, reason)
+                log.warning("model summary failed article=%s error=%s; using extractive", ref, reason)
+                return None
+        self._count_tokens(summary.prompt_tokens, summary.completion_tokens)
+        self.store.record_model_call(
+            self.model.model, True, summary.prompt_tokens, summary.completion_tokens
+        )
+        return summary
+
+    def _count_tokens(self, prompt: int, completion: int) -> None:
+        self._stats["prompt_tokens"] += prompt
+        self._stats["completion_tokens"] += completion
+
+    def _extractive(
+        self,
+        content_hash: str,
+        title: str,
+        text: str,
+        language: str,
+        kind: str,
+        count_hit: bool = True,
+    ) -> Summary:
+        key = (content_hash, extractive.PROVIDER, extractive.MODEL, language, kind)
+        cached = self.store.get_summary(*key)
+        if cached is not None:
+            if count_hit:
+                self._stats["cache_hits"] += 1
+            return cached
+        summary = extractive.summarize_extractive(title, text, language, kind)
+        self.store.put_summary(content_hash, summary)
+        return summary

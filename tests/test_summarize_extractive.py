@@ -1,0 +1,101 @@
+"""The offline summarizer: deterministic, three capped points in article order, beats lead-3."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.summarize.extractive import (
+    CJK_POINT_CHARS,
+    LATIN_POINT_CHARS,
+    cap_point,
+    estimate_importance,
+    pick_emoji,
+    summarize_extractive,
+)
+
+EN = (
+    "OpenAI released a new reasoning model on Monday. The model beats earlier systems on maths "
+    "benchmarks. It is available to paying users first. Pricing starts at $20 a month. "
+    "Researchers said the model still makes mistakes on long proofs. The company plans a wider "
+    "release next quarter. Competitors are expected to respond with their own models. "
+    "Analysts said the reasoning model raises the bar for the industry."
+)
+ZH = (
+    "智谱今日发布新一代大模型GLM-5。该模型在多项基准测试中超过此前版本。"
+    "新模型已面向企业用户开放API。价格较上一代下降一半。"
+    "研究人员表示模型在长文本推理上仍有不足。公司计划下季度全面开放。"
+    "分析人士认为此次发布将加剧国内大模型竞争。"
+)
+
+
+def test_three_points_in_article_order_and_deterministic() -> None:
+    first = summarize_extractive("OpenAI releases a reasoning model", EN, "en")
+    again = summarize_extractive("OpenAI releases a reasoning model", EN, "en")
+    assert first == again
+    assert len(first.points) == 3
+    positions = [EN.index(p) for p in first.points]
+    assert positions == sorted(positions)
+    assert first.points[0] == "OpenAI released a new reasoning model on Monday."
+    assert first.provider == "extractive" and first.section is None and not first.fallback
+    assert first.title == "OpenAI releases a reasoning model"
+    assert 0.0 <= first.importance <= 1.0
+
+
+def test_chinese_points() -> None:
+    s = summarize_extractive("智谱发布GLM-5", ZH, "zh")
+    assert len(s.points) == 3
+    assert all(p in ZH for p in s.points)
+    assert s.points[0].startswith("智谱今日发布")
+
+
+def test_fewer_points_when_fewer_sentences_and_title_not_repeated() -> None:
+    s = summarize_extractive("Short news", "Short news. Only one real sentence here.", "en")
+    assert s.points == ("Only one real sentence here.",)
+    assert summarize_extractive("Empty", "", "en").points == ()
+
+
+def test_detail_gives_five_to_eight_points() -> None:
+    long_text = " ".join(f"Sentence number {i} talks about topic {i % 7} in detail." for i in range(40))
+    s = summarize_extractive("t", long_text, "en", kind="detail")
+    assert 5 <= len(s.points) <= 8 and s.kind == "detail"
+
+
+def test_redundant_sentences_are_not_repeated() -> None:
+    text = (
+        "Nvidia reported record revenue of $30 billion. Nvidia reported record revenue of $30 billion "
+        "again. Data centre sales drove the growth. Gaming was flat. The stock rose 5 percent."
+    )
+    s = summarize_extractive("Nvidia results", text, "en")
+    assert sum("record revenue" in p for p in s.points) == 1
+
+
+def test_points_are_capped_at_clause_boundaries() -> None:
+    long_en = "The committee, " + ", ".join(f"after hearing witness {i}" for i in range(40)) + "."
+    capped = cap_point(long_en)
+    assert len(capped) <= LATIN_POINT_CHARS and capped.endswith("…")
+    assert capped[:-1].endswith(tuple("0123456789"))  # cut after a whole clause, not mid-word
+    long_zh = "委员会表示，" + "，".join(f"第{i}位证人出席了听证会" for i in range(30)) + "。"
+    capped_zh = cap_point(long_zh)
+    assert len(capped_zh) <= CJK_POINT_CHARS and capped_zh.endswith("会…")
+    s = summarize_extractive("t", long_zh + "第二句话很短。", "zh")
+    assert all(len(p) <= CJK_POINT_CHARS for p in s.points)
+
+
+def test_emoji_and_importance() -> None:
+    assert pick_emoji("Startup raises $10 million", "") == "💰"
+    assert pick_emoji("某公司完成融资", "") == "💰"
+    assert pick_emoji("A quiet day", "nothing to see") == "📰"
+    assert estimate_importance("OpenAI launches GPT-6, a breakthrough", EN * 10) > estimate_importance(
+        "note", "short"
+    )
+
+
+def test_rouge_matches_fixtures_and_beats_lead3(corpus: Path) -> None:
+    from benchmarks import rouge
+
+    deviation = rouge.check_fixtures(corpus / "summaries")
+    assert deviation["rouge_pkg_r1_r2"] < 1e-6 and deviation["lcsts_repo_r1"] < 1e-6
+    result = rouge.run(limit=200)
+    for dataset in ("lcsts", "cnndm"):
+        ours, lead = result[dataset]["extractive"], result[dataset]["lead-3"]
+        assert ours["rouge1"] > lead["rouge1"] and ours["rougeL"] > lead["rougeL"], dataset
