@@ -91,9 +91,12 @@ async def _send_one(
     failures = 0
     limited = 0
     while True:
-        await pacer.acquire(chat_id)
+        slot = await pacer.acquire(chat_id)
         try:
-            return await adapter.send(chat_id, message)
+            try:
+                return await adapter.send(chat_id, message)
+            finally:
+                pacer.done(slot)
         except RetryAfter as exc:
             limited += 1
             if limited > policy.rate_limits or exc.seconds > policy.max_retry_after:

@@ -8,9 +8,9 @@ a slot in all of them at once. Clock and sleep are injectable so tests never rea
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 
 from bot.delivery.adapter import PlatformLimits, Window
@@ -28,17 +28,35 @@ class SlidingWindow:
         self.limit = window.limit
         # a little slack absorbs network jitter between our reservation and the server's count
         self.period = window.period * (1.0 + margin)
-        self.stamps: deque[float] = deque()
+        self.stamps: list[float] = []  # sorted
 
     def wait_time(self, now: float) -> float:
-        while self.stamps and self.stamps[0] <= now - self.period:
-            self.stamps.popleft()
+        expired = bisect.bisect_right(self.stamps, now - self.period)
+        if expired:
+            del self.stamps[:expired]
         if len(self.stamps) < self.limit:
             return 0.0
         return self.stamps[0] + self.period - now
 
     def take(self, now: float) -> None:
-        self.stamps.append(now)
+        bisect.insort(self.stamps, now)
+
+    def move(self, old: float, new: float) -> None:
+        """Re-date a reservation to when its request finished (never earlier than the server saw it)."""
+        i = bisect.bisect_left(self.stamps, old)
+        if i < len(self.stamps) and self.stamps[i] == old:
+            del self.stamps[i]
+            bisect.insort(self.stamps, max(old, new))
+
+
+class Slot:
+    """A reservation returned by Pacer.acquire; pass it to Pacer.done once the request finished."""
+
+    __slots__ = ("windows", "at")
+
+    def __init__(self, windows: list[SlidingWindow], at: float) -> None:
+        self.windows = windows
+        self.at = at
 
 
 class Pacer:
@@ -70,7 +88,7 @@ class Pacer:
             self._chats[chat_id] = found
         return found + self._global
 
-    async def acquire(self, chat_id: str) -> None:
+    async def acquire(self, chat_id: str) -> Slot:
         """Wait until one more send to `chat_id` fits every ceiling, and reserve it."""
         windows = self._windows(str(chat_id))
         while True:
@@ -79,9 +97,16 @@ class Pacer:
             if delay <= 0:
                 for w in windows:
                     w.take(now)
-                return
+                return Slot(windows, now)
             self.waited += delay
             await self.sleep(delay)
+
+    def done(self, slot: Slot) -> None:
+        """Count the send from when it finished: the server stamped it somewhere in between, so
+        measuring from our later time keeps every window conservative despite latency and jitter."""
+        now = self.clock()
+        for w in slot.windows:
+            w.move(slot.at, now)
 
 
 def floor_seconds(limits: PlatformLimits, sends: dict[str, int]) -> float:

@@ -337,21 +337,28 @@ class TelegramAdapter:
                 messages.append(OutMessage(text=part, buttons=reply.buttons if last else ()))
         for message in messages:
             try:
-                await self.pacer.acquire(chat_id)
                 await self._send_retrying(chat_id, message)
             except DeliveryError as exc:
                 log.warning("telegram.reply_failed chat=%s reason=%s", chat_id, exc.reason)
                 return
 
     async def _send_retrying(self, chat_id: str, message: OutMessage) -> str:
-        for _ in range(3):
+        for attempt in range(4):
+            slot = await self.pacer.acquire(chat_id)
             try:
-                return await self.send(chat_id, message)
+                try:
+                    return await self.send(chat_id, message)
+                finally:
+                    self.pacer.done(slot)
             except RetryAfter as exc:
+                if attempt == 3:
+                    raise
                 await self.pacer.sleep(exc.seconds)
             except TransientError:
-                await self.pacer.sleep(0.5)
-        return await self.send(chat_id, message)
+                if attempt == 3:
+                    raise
+                await self.pacer.sleep(0.5 * 2**attempt)
+        raise AssertionError("unreachable")
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram.update_error error=%r", context.error, exc_info=context.error)

@@ -134,7 +134,7 @@ class FakeDiscord:
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_get("/", self._gateway)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

@@ -172,7 +172,7 @@ class FakeTelegram:
     async def start(self) -> FakeTelegram:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
