@@ -77,8 +77,13 @@ async def run(
     adapters: dict[str, Adapter] | None = None,
     fetch_at_start: bool = True,
     shutdown_timeout: float = SHUTDOWN_TIMEOUT,
+    ready: asyncio.Event | None = None,
 ) -> None:
-    """Run the bot until SIGINT/SIGTERM or `stop_event`, then stop everything in reverse order."""
+    """Run the bot until SIGINT/SIGTERM or `stop_event`, then stop everything in reverse order.
+
+    `ready` (if given) is set once adapters and the scheduler are up; `fetch_at_start` runs the
+    first fetch immediately instead of one interval after start.
+    """
     loop = asyncio.get_running_loop()
     stop = stop_event or asyncio.Event()
     signals = _install_signals(loop, stop)
@@ -112,6 +117,8 @@ async def run(
             "app.running platforms=%s slots=%d",
             ",".join(a.platform for a in started) or "none", len(scheduler.next_runs()),
         )
+        if ready is not None:
+            ready.set()
         await stop.wait()
         log.info("app.stopping")
     finally:
