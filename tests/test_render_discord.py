@@ -21,7 +21,7 @@ def test_long_digest_respects_every_limit_and_keeps_order() -> None:
     assert button_ids(messages) == [i.id for i in digest.items()]
     total = len(messages)
     for n, m in enumerate(messages, start=1):
-        assert m.text.endswith(f"（{n}/{total}）")
+        assert m.text.endswith(escape_discord(f" ({n}/{total})"))
         assert len(m.buttons) == len(m.embeds) - (1 if n == 1 else 0)
         for embed, button in zip(m.embeds[-len(m.buttons):] if m.buttons else (), m.buttons):
             assert embed.description.rstrip().split("\n")[-2].endswith("#" + button.payload.split(":")[1])

@@ -25,7 +25,7 @@ def test_long_chinese_digest_splits_into_valid_messages_with_every_item_in_order
     assert button_ids(messages) == [i.id for i in digest.items()]
     total = len(messages)
     for n, m in enumerate(messages, start=1):
-        assert f"（{n}/{total}）" in m.text.split("\n")[0]
+        assert m.text.split("\n")[0].endswith(f"</b> ({n}/{total})")
         # each article whose button is under a message is in that message, in button order
         ids = [int(x) for x in re.findall(r" · #(\d+)\n?", m.text)]
         assert ids == [int(b.payload.split(":")[1]) for b in m.buttons]

@@ -80,17 +80,17 @@ def _article_embed(item: DigestItem, language: str) -> Embed:
     """One article as one embed: title with emoji and link, key points, source and "also" links."""
     emoji = _esc(item.emoji)
     title_budget = TITLE_LIMIT - utf16_len(emoji) - 1
-    title = _fit(clip(clean(item.title), MAX_TITLE), title_budget) or _esc(t(language, "untitled"))
-    unknown = _esc(t(language, "unknown_source"))
+    title = _fit(clip(clean(item.title), MAX_TITLE), title_budget) or escape_discord(t(language, "untitled"))
+    unknown = escape_discord(t(language, "unknown_source"))
     tail = [
-        f"{_esc(t(language, 'original_link'))}"
+        f"{escape_discord(t(language, 'original_link'))}"
         f"{_link(_esc(clip(clean(item.source), MAX_SOURCE)) or unknown, item.url)} · #{item.id}"
     ]
     also = [_link(_esc(clip(clean(a.source), MAX_SOURCE)) or unknown, a.url) for a in item.also[:5]]
     if also:
-        tail.append(_esc(t(language, "also")) + _esc(t(language, "also_sep")).join(also))
+        tail.append(escape_discord(t(language, "also")) + escape_discord(t(language, "also_sep")).join(also))
     points = [p for p in (clean(p) for p in item.points) if p]
-    label = f"**{_esc(t(language, 'key_points'))}**"
+    label = f"**{escape_discord(t(language, 'key_points'))}**"
 
     def assemble(rendered: list[str]) -> str:
         body = [label, *(f"• {p}" for p in rendered), ""] if rendered else []
@@ -109,10 +109,10 @@ def _article_embed(item: DigestItem, language: str) -> Embed:
 def _header_embed(digest: Digest, shown: set[int], wanted: bool) -> Embed:
     lang = digest.language
     lines = [
-        f"**{_esc(t(lang, 'purpose_header'))}**",
-        _esc(t(lang, "purpose")),
+        f"**{escape_discord(t(lang, 'purpose_header'))}**",
+        escape_discord(t(lang, "purpose")),
         "",
-        f"**{_esc(t(lang, 'highlights_header'))}**",
+        f"**{escape_discord(t(lang, 'highlights_header'))}**",
         *(f"> {line}" for line in stats_lines(digest.stats, lang, escape_discord, lambda s: f"**{s}**")),
         "",
     ]
@@ -125,7 +125,7 @@ def _header_embed(digest: Digest, shown: set[int], wanted: bool) -> Embed:
             break  # the highlights are a preview; every article still follows in full
         description += "\n" + line
     if not shown:
-        description += "\n" + _esc(t(lang, "empty"))
+        description += "\n" + escape_discord(t(lang, "empty"))
     return Embed(title=_fit(digest.title, TITLE_LIMIT) or "—", description=description.rstrip())
 
 
@@ -158,7 +158,7 @@ def render_discord(digest: Digest, sections: Sequence[str] = ()) -> list[OutMess
                 or len(items) >= BUTTONS_PER_MESSAGE
             ):
                 parts.append((heading, embeds, items))
-                heading = f"**{name}{_esc(t(lang, 'continued'))}**"
+                heading = f"**{name}{escape_discord(t(lang, 'continued'))}**"
                 embeds, items = [], []
             embeds.append(embed)
             items.append(item)
@@ -167,7 +167,7 @@ def render_discord(digest: Digest, sections: Sequence[str] = ()) -> list[OutMess
     total = len(parts)
     messages = []
     for n, (heading, embeds, items) in enumerate(parts, start=1):
-        content = heading + (_esc(t(lang, "part", n=n, total=total)) if total > 1 else "")
+        content = heading + (escape_discord(t(lang, "part", n=n, total=total)) if total > 1 else "")
         messages.append(
             OutMessage(
                 text=content,

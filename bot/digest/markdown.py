@@ -48,18 +48,18 @@ def link(label: str, url: str) -> str:
 
 
 def _item(item: DigestItem, language: str) -> list[str]:
-    title = escape_markdown(clip(clean(item.title), MAX_TITLE)) or escape_markdown(t(language, "untitled"))
+    title = escape_markdown(clip(clean(item.title), MAX_TITLE)) or escape_inline(t(language, "untitled"))
     lines = [f"### {title} {escape_markdown(item.emoji)}".rstrip(), ""]
     if item.points:
-        lines += [f"> {escape_markdown(t(language, 'key_points'))}", ""]
+        lines += [f"> {escape_inline(t(language, 'key_points'))}", ""]
         lines += [f"- {escape_markdown(clip(clean(p), MAX_POINT))}" for p in item.points]
         lines.append("")
     url_text = escape_markdown(item.url)
-    lines.append(escape_markdown(t(language, "original_link")) + link(url_text, item.url))
+    lines.append(escape_inline(t(language, "original_link")) + link(url_text, item.url))
     if item.also:
-        sep = escape_markdown(t(language, "also_sep"))
+        sep = escape_inline(t(language, "also_sep"))
         links = [link(escape_markdown(clip(clean(a.source), MAX_SOURCE)) or escape_markdown(a.url), a.url) for a in item.also]
-        lines.append(escape_markdown(t(language, "also")) + sep.join(links))
+        lines.append(escape_inline(t(language, "also")) + sep.join(links))
     lines.append("")
     return lines
 
@@ -69,15 +69,15 @@ def render_markdown(digest: Digest) -> str:
     lang = digest.language
     esc = escape_markdown
     out = [f"# {esc(digest.title)}", ""]
-    out += [f"## {esc(t(lang, 'purpose_header'))}", esc(t(lang, "purpose")), ""]
-    out += [f"## {esc(t(lang, 'highlights_header'))}"]
+    out += [f"## {escape_inline(t(lang, 'purpose_header'))}", escape_inline(t(lang, "purpose")), ""]
+    out += [f"## {escape_inline(t(lang, 'highlights_header'))}"]
     out += [f"> {line}" for line in stats_lines(digest.stats, lang, escape_inline, lambda s: f"**{s}**")]
     out.append("")
     if digest.highlights:
         out += [f"- {esc(clip(clean(h.title), MAX_TITLE))} {esc(h.emoji)}".rstrip() for h in digest.highlights]
         out.append("")
     if not digest.items():
-        out += [esc(t(lang, "empty")), ""]
+        out += [escape_inline(t(lang, "empty")), ""]
     for section in digest.sections:
         if not section.items:
             continue
@@ -85,7 +85,7 @@ def render_markdown(digest: Digest) -> str:
         for item in section.items:
             out += _item(item, lang)
     if digest.failed_feeds:
-        out += [f"## {esc(t(lang, 'failed_feeds_header'))}", ""]
+        out += [f"## {escape_inline(t(lang, 'failed_feeds_header'))}", ""]
         out += [
             "- " + fill(lang, "failed_feed_line", escape_inline, name=esc(name), reason=esc(reason))
             for name, reason in digest.failed_feeds

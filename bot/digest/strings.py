@@ -29,7 +29,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "also_sep": " · ",
         "more_button": "详情 #{id}",
         "continued": "（续）",
-        "part": "（{n}/{total}）",
+        "part": " ({n}/{total})",
         "untitled": "（无标题）",
         "unknown_source": "未知来源",
         "empty": "今日暂无新内容。",
@@ -47,10 +47,10 @@ STRINGS: dict[str, dict[str, str]] = {
             "The originals total {original} characters; the digest is {summary} characters, "
             "about {minutes} min to read: {efficiency} more reading efficiency"
         ),
-        "stats_counts": "Today {articles} articles from {sources} sources, {duplicates} duplicate reports merged",
-        "feeds_failed": "; {n} feeds failed to fetch",
+        "stats_counts": "Articles today: {articles}, from {sources} sources; duplicate reports merged: {duplicates}",
+        "feeds_failed": "; feeds that failed to fetch: {n}",
         "sentence_end": ".",
-        "offline_note": "{n} items use the offline summary (the model was unavailable).",
+        "offline_note": "Items with an offline summary (the model was unavailable): {n}.",
         "key_points": "Key points:",
         "original_link": "Original: ",
         "also": "Also reported by: ",

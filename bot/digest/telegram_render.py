@@ -70,15 +70,15 @@ def _article_parts(
     item: DigestItem, language: str, title_max: int, source_max: int, also_max: int
 ) -> tuple[str, str, list[str]]:
     """(title line, key-points label, link lines) of one article at one level of shrinking."""
-    unknown = _esc(t(language, "unknown_source"))
-    title = _esc(clip(clean(item.title), title_max)) or _esc(t(language, "untitled"))
+    unknown = escape_telegram(t(language, "unknown_source"))
+    title = _esc(clip(clean(item.title), title_max)) or escape_telegram(t(language, "untitled"))
     head = _b(f"{title} {_esc(item.emoji)}".rstrip())
     source = _esc(clip(clean(item.source), source_max)) or unknown
-    tail = [f"{_esc(t(language, 'original_link'))}{_a(source, item.url)} · #{item.id}"]
+    tail = [f"{escape_telegram(t(language, 'original_link'))}{_a(source, item.url)} · #{item.id}"]
     also = [_a(_esc(clip(clean(a.source), source_max)) or unknown, a.url) for a in item.also[:also_max]]
     if also:
-        tail.append(_esc(t(language, "also")) + _esc(t(language, "also_sep")).join(also))
-    return head, f"<i>{_esc(t(language, 'key_points'))}</i>", tail
+        tail.append(escape_telegram(t(language, "also")) + escape_telegram(t(language, "also_sep")).join(also))
+    return head, f"<i>{escape_telegram(t(language, 'key_points'))}</i>", tail
 
 
 def _article(item: DigestItem, language: str, budget: int) -> str:
@@ -117,7 +117,7 @@ def _message_head(digest: Digest) -> str:
 def _section_head(name: str, language: str, continued: bool) -> str:
     text = _esc(clip(clean(name), 100))
     if continued:
-        text += _esc(t(language, "continued"))
+        text += escape_telegram(t(language, "continued"))
     return _b(text)
 
 
@@ -129,7 +129,7 @@ def render_telegram(digest: Digest, sections: Sequence[str] = ()) -> list[OutMes
     shown_ids = {item.id for s in chosen for item in s.items}
 
     head = _message_head(digest)
-    part_reserve = utf16_len(_esc(t(lang, "part", n=999, total=999)))
+    part_reserve = utf16_len(escape_telegram(t(lang, "part", n=999, total=999)))
     # Room for the body of one message: the title line, its numbering and the blank line after it.
     room = LIMIT - utf16_len(head) - part_reserve - 2
 
@@ -149,9 +149,9 @@ def render_telegram(digest: Digest, sections: Sequence[str] = ()) -> list[OutMes
         if item is not None:
             items.append(item)
 
-    add(_b(_esc(t(lang, "purpose_header"))) + "\n" + _esc(t(lang, "purpose")))
+    add(_b(escape_telegram(t(lang, "purpose_header"))) + "\n" + escape_telegram(t(lang, "purpose")))
     lines = [
-        _b(_esc(t(lang, "highlights_header")))
+        _b(escape_telegram(t(lang, "highlights_header")))
         + "\n<blockquote>" + "\n".join(stats_lines(digest.stats, lang, escape_telegram, _b))
         + "</blockquote>"
     ]
@@ -167,7 +167,7 @@ def render_telegram(digest: Digest, sections: Sequence[str] = ()) -> list[OutMes
             chunk += "\n" + line
     add(chunk)
     if not chosen:
-        add(_esc(t(lang, "empty")))
+        add(escape_telegram(t(lang, "empty")))
 
     for section in chosen:
         first_head = _section_head(section.name, lang, continued=False)
@@ -187,7 +187,7 @@ def render_telegram(digest: Digest, sections: Sequence[str] = ()) -> list[OutMes
     total = len(bodies)
     messages: list[OutMessage] = []
     for n, (blocks, items) in enumerate(bodies, start=1):
-        top = head + (_esc(t(lang, "part", n=n, total=total)) if total > 1 else "")
+        top = head + (escape_telegram(t(lang, "part", n=n, total=total)) if total > 1 else "")
         text = "\n\n".join([top, *blocks])
         assert utf16_len(text) <= LIMIT, "telegram message over the limit"
         messages.append(
