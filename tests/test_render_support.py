@@ -89,10 +89,12 @@ class TelegramHTMLChecker(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=False)
         self.stack: list[str] = []
+        self.entities = 0
         self.errors: list[str] = []
         self.text: list[str] = []
 
     def handle_starttag(self, tag, attrs):
+        self.entities += 1
         if tag not in TG_TAGS:
             self.errors.append(f"unsupported tag <{tag}>")
         names = [a for a, _ in attrs]
@@ -168,6 +170,8 @@ def telegram_errors(message: OutMessage) -> list[str]:
     errors += checker.errors
     if checker.stack:
         errors.append(f"unclosed tags {checker.stack}")
+    if checker.entities > 100:  # Telegram silently drops formatting past the 100th entity
+        errors.append(f"{checker.entities} entities > 100")
     if not "".join(checker.text).strip():
         errors.append("empty text")
     for b in message.buttons:
@@ -248,6 +252,7 @@ def test_telegram_checker_accepts_valid_html() -> None:
     ok = '<b>标题</b> &lt;x&gt; &amp; &quot; &#39; <a href="https://e.com/?a=1&amp;b=2">链接</a>\n<blockquote>q</blockquote>'
     assert telegram_errors(OutMessage(text=ok)) == []
     assert telegram_errors(OutMessage(text="字" * 4097))
+    assert telegram_errors(OutMessage(text="<b>x</b>" * 101))
 
 
 def test_discord_checker_rejects_mentions_and_oversize() -> None:

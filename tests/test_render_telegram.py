@@ -86,3 +86,13 @@ def test_empty_digest_and_english_labels() -> None:
 def test_escape_telegram() -> None:
     assert escape_telegram("<a href='x'>&</a>\n\x00") == "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;\n"
     assert escape_telegram("\ud800") == "\ufffd"
+
+
+def test_many_short_articles_stay_within_100_entities_per_message() -> None:
+    also = tuple(AlsoSource(f"https://s{n}.example/x", f"S{n}") for n in range(8))
+    items = [make_item(i, points=("短。",), also=also) for i in range(1, 41)]
+    messages = render_telegram(make_digest(items))
+    assert len(messages) > 1
+    for m in messages:
+        assert telegram_errors(m) == []
+    assert button_ids(messages) == [i.id for i in make_digest(items).items()]

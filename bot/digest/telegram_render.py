@@ -19,6 +19,9 @@ from bot.models import Button, Digest, DigestItem, OutMessage
 
 LIMIT = 4096  # Telegram's message length, in UTF-16 code units to be safe
 MAX_ITEMS_PER_MESSAGE = 30  # keeps the inline keyboard (one button per article) usable
+# Telegram applies only the first 100 formatting entities of a message and silently drops the rest
+# (tdlib/telegram-bot-api#820, rubenlagus/TelegramBots#854), so a message carries at most 100 tags.
+MAX_ENTITIES = 100
 MAX_HREF = 1024  # a longer link is shown without its href rather than eat the message
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
 
@@ -110,6 +113,11 @@ def _article(item: DigestItem, language: str, budget: int) -> str:
     return _fit(item.title, budget)  # unreachable with sane budgets; still never too long
 
 
+def entities(html: str) -> int:
+    """Formatting entities in our HTML: feed text has every '<' escaped, so each tag is ours."""
+    return html.count("<") - html.count("</")
+
+
 def _message_head(digest: Digest) -> str:
     return _b(_esc(clip(clean(digest.title), MAX_TITLE)))
 
@@ -138,11 +146,15 @@ def render_telegram(digest: Digest, sections: Sequence[str] = ()) -> list[OutMes
     def used(blocks: list[str]) -> int:
         return sum(utf16_len(b) for b in blocks) + 2 * max(0, len(blocks) - 1)
 
+    def over(blocks: list[str]) -> bool:
+        """Too long, or too many entities with the title line's one (every '<' we emit is a tag)."""
+        return used(blocks) > room or 1 + sum(entities(b) for b in blocks) > MAX_ENTITIES
+
     def add(block: str, item: DigestItem | None = None, *, lead: str | None = None) -> None:
         """Append a block; start a new message (repeating `lead`, a section title) when full."""
         blocks, items = bodies[-1]
         full = item is not None and len(items) >= MAX_ITEMS_PER_MESSAGE
-        if blocks and (full or used(blocks + [block]) > room):
+        if blocks and (full or over(blocks + [block])):
             bodies.append(([lead] if lead else [], []))
             blocks, items = bodies[-1]
         blocks.append(block)
@@ -179,7 +191,7 @@ def render_telegram(digest: Digest, sections: Sequence[str] = ()) -> list[OutMes
             if index == 0:
                 blocks, items = bodies[-1]
                 crowded = len(items) >= MAX_ITEMS_PER_MESSAGE
-                if blocks and (crowded or used(blocks + [first_head, block]) > room):
+                if blocks and (crowded or over(blocks + [first_head, block])):
                     bodies.append(([], []))  # never leave a section title alone at the end
                 add(first_head)
             add(block, item, lead=cont_head)
