@@ -81,11 +81,11 @@ def make_settings(tmp_path: Path, tg: FakeTelegram, web: FakeWeb) -> Settings:
     )
 
 
-def make_adapter(tg: FakeTelegram) -> TelegramAdapter:
+def make_adapter(tg: FakeTelegram, scale: float = SCALE) -> TelegramAdapter:
     pacer = Pacer(
         TELEGRAM_LIMITS,
-        clock=lambda: time.monotonic() * SCALE,
-        sleep=lambda seconds: asyncio.sleep(seconds / SCALE),
+        clock=lambda: time.monotonic() * scale,
+        sleep=lambda seconds: asyncio.sleep(seconds / scale),
     )
     return TelegramAdapter(tg.token, base_url=tg.base_url, pacer=pacer, poll_timeout=1)
 
@@ -113,10 +113,11 @@ async def world(tmp_path):
         yield tg, web, settings
 
 
-async def start_app(settings: Settings, tg: FakeTelegram, clock=lambda: NOW, shutdown_timeout: float = 20.0):
+async def start_app(settings: Settings, tg: FakeTelegram, clock=lambda: NOW, shutdown_timeout: float = 20.0,
+                    scale: float = SCALE):
     stop = asyncio.Event()
     task = asyncio.create_task(
-        run(settings, stop_event=stop, clock=clock, adapters={"telegram": make_adapter(tg)},
+        run(settings, stop_event=stop, clock=clock, adapters={"telegram": make_adapter(tg, scale)},
             fetch_at_start=False, shutdown_timeout=shutdown_timeout)
     )
     return stop, task
@@ -160,6 +161,10 @@ async def test_commands_buttons_and_permissions_end_to_end(world) -> None:
         await tg.inject_command(group, 888, "/subscribe 08:30 Asia/Shanghai", chat_type="group")
         confirmed = (await tg.wait_for(group, 2))[1]
         assert "08:30" in confirmed.plain and "2025-03-11 08:30" in confirmed.plain
+
+        channel = -1005005
+        await tg.inject_channel_post(channel, "/subscribe 07:30 UTC en")  # commands in a channel
+        assert (await tg.wait_for(channel, 1))[0].plain.startswith("Subscribed")
     finally:
         await stop_app(stop, app)
 
@@ -168,6 +173,9 @@ async def test_commands_buttons_and_permissions_end_to_end(world) -> None:
         assert [f.url for f in store.list_feeds(include_disabled=True)] == [web.url("/feed.xml")]
         sub = store.find_subscription("telegram", str(group))
         assert (sub.time, sub.timezone) == ("08:30", "Asia/Shanghai")
+        channel_sub = store.find_subscription("telegram", str(channel))
+        assert (channel_sub.time, channel_sub.timezone, channel_sub.language) == ("07:30", "UTC", "en")
+        store.disable_subscription(channel_sub.id, "test: only the group is checked below")
 
         # The scheduler's trigger says 08:30 Shanghai; firing the job at that instant delivers once.
         fire = digest_trigger(sub.time, sub.timezone).get_next_fire_time(None, NOW)
@@ -198,12 +206,15 @@ async def test_sigterm_mid_delivery_loses_nothing_and_sends_nothing_twice(world,
         store.subscribe("telegram", str(chat), "12:30", "Asia/Shanghai", "en")
     store.close()
     slow = chats[-1]
-    tg.fail(slow, "500", "500", "500", "500")  # four server errors: ~0.3 s of (scaled) backoff
+    tg.fail(slow, "500", "500", "500", "500")  # four server errors: 15 s of backoff, 1.5 s scaled
     restart = datetime(2025, 3, 10, 5, 0, tzinfo=UTC)  # 13:00 Shanghai: 12:30 was missed while down
 
-    stop, app = await start_app(settings, tg, clock=lambda: restart, shutdown_timeout=shutdown_timeout)
+    stop, app = await start_app(settings, tg, clock=lambda: restart, shutdown_timeout=shutdown_timeout,
+                                scale=10.0)
     for chat in chats[:-1]:
         await tg.wait_for(chat, 1, timeout=15)  # catch-up is delivering; the slow chat is in backoff
+    await tg.inject_command(77, 77, "/help")  # responsive while busy: answered during the delivery
+    assert "/digest" in (await tg.wait_for(77, 1, timeout=5))[0].plain
     assert tg.texts(slow) == []
     loop = asyncio.get_running_loop()
     assert signal.SIGTERM in getattr(loop, "_signal_handlers", {}), "app.run installs a SIGTERM handler"
