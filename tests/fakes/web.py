@@ -125,7 +125,7 @@ class FakeWeb:
             raise web.HTTPFound(f"/_h/{other}")
         if name.startswith("chain/"):
             left = int(name.split("/", 1)[1])
-            raise web.HTTPFound(f"/_h/chain/{left - 1}" if left > 0 else "/_h/ok")
+            raise web.HTTPFound(f"/_h/chain/{left - 1}" if left > 1 else "/_h/ok")
         if name == "ok":
             return web.Response(text="ok")
         if name == "redirect":
