@@ -91,6 +91,7 @@ async def run(
     store = Store(settings.storage.path)
     log.info("app.start storage=%s config=%s", settings.storage.path, settings.source)
     scheduler: Scheduler | None = None
+    services: Services | None = None
     started: list[Adapter] = []
     try:
         seeded = store.seed_feeds((f.url, f.name, f.section or None) for f in settings.initial_feeds())
@@ -132,6 +133,11 @@ async def run(
                 await adapter.stop()
             except Exception as exc:
                 log.error("adapter.stop_failed platform=%s error=%s", adapter.platform, type(exc).__name__)
+        if services is not None:
+            try:
+                await services.summaries.aclose()  # the model client's connection pool
+            except Exception as exc:
+                log.error("summaries.close_failed error=%s", type(exc).__name__)
         store.close()
         for sig in signals:
             with contextlib.suppress(Exception):
