@@ -49,7 +49,8 @@ class _Candidate:
 
     def rank_key(self) -> tuple[float, int, float, int]:
         """Higher importance, more sources, more recent first; the id keeps ties stable."""
-        return (-_importance(self.summary), -len(self.sources), -self.article.published.timestamp(), self.article.id)
+        recency = self.article.published.timestamp()
+        return (-_importance(self.summary), -len(self.sources), -recency, self.article.id)
 
 
 def _importance(summary: Summary) -> float:
@@ -156,7 +157,7 @@ async def build_digest(
     language: str,
     now: datetime,
 ) -> Digest:
-    """Build, store and return the digest of `day` in `language` (stored, so it re-renders identically)."""
+    """Build, store and return the digest of `day` in `language` (stored: re-renders identically)."""
     start, end = digest_window(settings, day, now)
     articles = store.articles_between(start, end)
     stories: dict[int, list[Article]] = {}

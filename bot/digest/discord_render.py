@@ -80,7 +80,8 @@ def _article_embed(item: DigestItem, language: str) -> Embed:
     """One article as one embed: title with emoji and link, key points, source and "also" links."""
     emoji = _esc(item.emoji)
     title_budget = TITLE_LIMIT - utf16_len(emoji) - 1
-    title = _fit(clip(clean(item.title), MAX_TITLE), title_budget) or escape_discord(t(language, "untitled"))
+    untitled = escape_discord(t(language, "untitled"))
+    title = _fit(clip(clean(item.title), MAX_TITLE), title_budget) or untitled
     unknown = escape_discord(t(language, "unknown_source"))
     tail = [
         f"{escape_discord(t(language, 'original_link'))}"
@@ -88,7 +89,8 @@ def _article_embed(item: DigestItem, language: str) -> Embed:
     ]
     also = [_link(_esc(clip(clean(a.source), MAX_SOURCE)) or unknown, a.url) for a in item.also[:5]]
     if also:
-        tail.append(escape_discord(t(language, "also")) + escape_discord(t(language, "also_sep")).join(also))
+        sep = escape_discord(t(language, "also_sep"))
+        tail.append(escape_discord(t(language, "also")) + sep.join(also))
     points = [p for p in (clean(p) for p in item.points) if p]
     label = f"**{escape_discord(t(language, 'key_points'))}**"
 
@@ -98,7 +100,7 @@ def _article_embed(item: DigestItem, language: str) -> Embed:
 
     description = assemble([escape_discord(p) for p in points])
     if utf16_len(description) > DESCRIPTION_LIMIT and points:
-        # Tail is bounded (5 links of ≤ 512-unit URLs and ≤ 60-char names), so points always get room.
+        # The tail is bounded (5 links of ≤ 512-unit URLs, ≤ 60-char names): points get room.
         spare = DESCRIPTION_LIMIT - utf16_len(assemble([""] * len(points)))
         description = assemble([_fit(p, spare // len(points)) for p in points])
     if utf16_len(description) > DESCRIPTION_LIMIT:
@@ -113,7 +115,7 @@ def _header_embed(digest: Digest, shown: set[int], wanted: bool) -> Embed:
         escape_discord(t(lang, "purpose")),
         "",
         f"**{escape_discord(t(lang, 'highlights_header'))}**",
-        *(f"> {line}" for line in stats_lines(digest.stats, lang, escape_discord, lambda s: f"**{s}**")),
+        *(f"> {x}" for x in stats_lines(digest.stats, lang, escape_discord, lambda s: f"**{s}**")),
         "",
     ]
     description = "\n".join(lines)

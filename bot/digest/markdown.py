@@ -58,7 +58,10 @@ def _item(item: DigestItem, language: str) -> list[str]:
     lines.append(escape_inline(t(language, "original_link")) + link(url_text, item.url))
     if item.also:
         sep = escape_inline(t(language, "also_sep"))
-        links = [link(escape_markdown(clip(clean(a.source), MAX_SOURCE)) or escape_markdown(a.url), a.url) for a in item.also]
+        links = [
+            link(escape_markdown(clip(clean(a.source), MAX_SOURCE)) or escape_markdown(a.url), a.url)
+            for a in item.also
+        ]
         lines.append(escape_inline(t(language, "also")) + sep.join(links))
     lines.append("")
     return lines

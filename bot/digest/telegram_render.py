@@ -80,7 +80,8 @@ def _article_parts(
     tail = [f"{escape_telegram(t(language, 'original_link'))}{_a(source, item.url)} · #{item.id}"]
     also = [_a(_esc(clip(clean(a.source), source_max)) or unknown, a.url) for a in item.also[:also_max]]
     if also:
-        tail.append(escape_telegram(t(language, "also")) + escape_telegram(t(language, "also_sep")).join(also))
+        sep = escape_telegram(t(language, "also_sep"))
+        tail.append(escape_telegram(t(language, "also")) + sep.join(also))
     return head, f"<i>{escape_telegram(t(language, 'key_points'))}</i>", tail
 
 
