@@ -77,12 +77,30 @@ async def _deliver_one(services: Services, sub: Subscription, day: date, now: da
         return DeliveryResult(sub, "failed", 0, f"internal error: {type(exc).__name__}")
 
 
+async def _refresh_digests(services: Services, due: list[tuple[Subscription, date]], now: datetime) -> None:
+    """Rebuild each (day, language) about to be sent for the first time, once per run.
+
+    A digest stored earlier that day (say by a /digest at 00:05) would otherwise be sent at 08:00
+    without the articles fetched since; every subscription in this run then shares the fresh build.
+    """
+    store = services.store
+    wanted = sorted(
+        {(day, sub.language) for sub, day in due if store.get_delivery(sub.id, day.isoformat()) is None}
+    )
+    for day, language in wanted:
+        try:
+            await services.digests.get_or_build(day, language, now=now, rebuild=True)
+        except Exception:  # the per-subscription path below tries again and records the failure
+            log.exception("digest.build_failed day=%s language=%s", day.isoformat(), language)
+
+
 async def send_due_digests(services: Services, now: datetime, *, reason: str) -> list[DeliveryResult]:
     """Deliver every due subscription concurrently (bounded), isolating failures."""
     due = due_subscriptions(services, now)
     if not due:
         log.info("digest.nothing_due reason=%s now=%s", reason, now.isoformat())
         return []
+    await _refresh_digests(services, due, now)
     gate = asyncio.Semaphore(MAX_CONCURRENT_DELIVERIES)
 
     async def one(sub: Subscription, day: date) -> DeliveryResult:

@@ -44,13 +44,21 @@ class RecordingAdapter:
 
 
 class StubDigests:
+    """Stores one digest per (day, language) like DigestService; the title says when it was built."""
+
     def __init__(self) -> None:
         self.builds: list[tuple[date, str]] = []
+        self.stored: dict[tuple[date, str], Digest] = {}
 
     async def get_or_build(self, day, language, *, now, rebuild=False):
+        if not rebuild and (day, language) in self.stored:
+            return self.stored[(day, language)]
         self.builds.append((day, language))
         stats = DigestStats(0, 0, 0, 0, 0, 0, 0, 0)
-        return Digest(date=day, language=language, title=f"digest {day}", stats=stats, highlights=(), sections=())
+        title = f"digest {day} built {now:%H:%M}"
+        digest = Digest(date=day, language=language, title=title, stats=stats, highlights=(), sections=())
+        self.stored[(day, language)] = digest
+        return digest
 
 
 def make_services(path, adapter, clock, grace_minutes: int = 360) -> Services:
@@ -186,6 +194,19 @@ async def test_one_job_per_distinct_slot_and_refresh_follows_subscriptions(tmp_p
     await dispatch(admin_request("unsubscribe", chat="-1"), services)
     assert sorted(k for k in scheduler.triggers() if k.startswith("digest")) == ["digest 08:30 Asia/Shanghai"]
     assert "fetch" in scheduler.triggers()
+    services.store.close()
+
+
+async def test_a_digest_stored_earlier_that_day_is_rebuilt_once_for_the_slot(tmp_path, adapter) -> None:
+    services = make_services(tmp_path / "bot.db", adapter, lambda: datetime(2025, 3, 10, 4, 0, tzinfo=UTC))
+    early = datetime(2025, 3, 10, 0, 5, tzinfo=UTC)
+    await services.digests.get_or_build(date(2025, 3, 10), "en", now=early)  # e.g. a /digest at 00:05
+    for chat in ("-1", "-2", "-3"):
+        services.store.subscribe("telegram", chat, "08:00", "UTC", "en")
+    await digest_job(services, datetime(2025, 3, 10, 8, 0, tzinfo=UTC))
+    assert services.digests.builds == [(date(2025, 3, 10), "en")] * 2  # the early one, then one rebuild
+    titles = {message.text for _, message in adapter.sent}
+    assert len(adapter.sent) == 3 and all("built 08:00" in t for t in titles), titles
     services.store.close()
 
 
