@@ -61,8 +61,8 @@ async def _start_adapters(
         try:
             await adapter.start(on_request)
         except Exception as exc:
+            # Only the type: a platform error's text can carry a request URL with the bot token.
             log.error("adapter.start_failed platform=%s error=%s", name, type(exc).__name__)
-            log.debug("adapter.start_failed detail", exc_info=True)
             continue
         started.append(adapter)
         log.info("adapter.started platform=%s", name)
