@@ -183,19 +183,21 @@ async def _store_entries(run: _Run, feed: Feed, source: str,
             seen += 1
         elif all(e.url != entry.url for e in fresh):
             fresh.append(entry)
-    texts = await asyncio.gather(*(_full_text(run, e) for e in fresh))
+    texts = [t or e.title for e, t in zip(fresh, await asyncio.gather(*(_full_text(run, e) for e in fresh)), strict=True)]
+    # Sketches are CPU work: compute them in a thread so other feeds' deadlines keep running.
+    sigs = await asyncio.to_thread(lambda: [signature(e.title, t) for e, t in zip(fresh, texts, strict=True)])
     new = undated = 0
-    for entry, text in zip(fresh, texts, strict=True):
+    for n, (entry, text, sig) in enumerate(zip(fresh, texts, sigs, strict=True)):
+        if n % 50 == 49:
+            await asyncio.sleep(0)  # let other feeds' I/O run between batches of inserts
         # No await between this check and the insert: concurrent feeds cannot both insert it.
         existing = _existing(run.store, entry)
         if existing is not None:
             run.store.add_sighting(existing.id, feed.id, entry.url, at=run.now)
             seen += 1
             continue
-        text = text or entry.title
         if entry.published is None:
             undated += 1
-        sig = signature(entry.title, text)
         match = run.index.match(sig, feed.id)
         article = NewArticle(
             feed_id=feed.id, url=entry.url, title=entry.title, source=source,
