@@ -174,7 +174,7 @@ def prepare(body: bytes, content_type: str | None = None, *, max_bytes: int = 10
 
 def _published(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        value = dict.get(entry, key)  # plain dict lookup: skips feedparser's deprecated key aliasing
         if value:
             try:
                 when = datetime(*value[:6], tzinfo=UTC)

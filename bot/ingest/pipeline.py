@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -206,11 +205,7 @@ async def _store_entries(run: _Run, feed: Feed, source: str,
             text=text, original_chars=len(text), content_hash=content_hash(text),
             guid=entry.guid, signature=sig,
         )
-        try:
-            stored = run.store.add_article(article, story_id=match[1] if match else None, at=run.now)
-        except sqlite3.IntegrityError:
-            seen += 1
-            continue
+        stored = run.store.add_article(article, story_id=match[1] if match else None, at=run.now)
         if match:
             log.info("near duplicate article=%d story=%d similarity=%.2f", stored.id, match[1], match[2])
         run.index.add(stored.id, stored.story_id, sig, feed.id)
