@@ -66,9 +66,9 @@ def load_pages(limit: int | None = None) -> list[tuple[str, str, str]]:
 
 
 def _ours() -> Callable[[str, str], str]:
-    from bot.ingest.extract import extract_main_text
+    from bot.ingest.extract import extract_text
 
-    return lambda html, url: extract_main_text(html, url) or ""
+    return lambda html, url: extract_text(html, url)[1] or ""
 
 
 def _trafilatura_default() -> Callable[[str, str], str]:
