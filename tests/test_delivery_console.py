@@ -73,8 +73,9 @@ async def test_pacer_keeps_every_window_and_floor_matches_the_ceilings():
     pacer = Pacer(TELEGRAM_LIMITS, clock=lambda: now[0], sleep=sleep, margin=0.0)
     stamps = []
     for _ in range(25):
-        await pacer.acquire("-100")  # a channel: 1/s and 20/min
+        slot = await pacer.acquire("-100")  # a channel: 1/s and 20/min
         stamps.append(now[0])
+        pacer.done(slot)
     assert all(b - a >= 1.0 for a, b in zip(stamps, stamps[1:]))
     assert stamps[20] - stamps[0] >= 60.0  # the 21st waits for the minute window
     assert floor_seconds(TELEGRAM_LIMITS, {str(i): 1 for i in range(60)}) == 1.0  # 30/s global

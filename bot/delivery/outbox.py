@@ -249,10 +249,11 @@ async def send_due(
 ) -> list[DeliveryResult]:
     """Deliver today's digest to every enabled subscription whose local time has come.
 
-    Deliveries to different chats run concurrently (bounded); one chat's failure never stops others.
+    Deliveries to different chats run concurrently (at most `concurrency` per platform); one chat's
+    failure never stops the others.
     `digests` is a DigestService (`get_or_build(day, language, now=...)`).
     """
-    gate = asyncio.Semaphore(max(1, concurrency))
+    gates: dict[str, asyncio.Semaphore] = {}  # per platform, so one slow platform never starves another
 
     async def one(sub: Subscription) -> DeliveryResult:
         adapter = adapters.get(sub.platform)
@@ -265,7 +266,7 @@ async def send_due(
         existing = store.get_delivery(sub.id, date)
         if existing is not None and existing.status == "sent":
             return DeliveryResult(sub, "skipped", 0, "already sent")
-        async with gate:
+        async with gates.setdefault(sub.platform, asyncio.Semaphore(max(1, concurrency))):
             try:
                 digest = None
                 if existing is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 
@@ -22,41 +23,46 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class SlidingWindow:
-    """Timestamps of recent sends for one ceiling."""
+    """Recent sends for one ceiling: finished ones by completion time, plus those still in flight.
+
+    A request in flight holds its slot until it finishes: the server stamps it somewhere between
+    our reservation and the response, so only the completion time is safely "not earlier".
+    """
 
     def __init__(self, window: Window, margin: float) -> None:
         self.limit = window.limit
-        # a little slack absorbs network jitter between our reservation and the server's count
+        # a little slack absorbs clock granularity between our stamps and the server's count
         self.period = window.period * (1.0 + margin)
-        self.stamps: list[float] = []  # sorted
+        self.stamps: list[float] = []  # completion times, sorted
+        self.inflight = 0
 
     def wait_time(self, now: float) -> float:
+        """0 when a send fits now; else seconds until one may (inf: wait for an in-flight send)."""
         expired = bisect.bisect_right(self.stamps, now - self.period)
         if expired:
             del self.stamps[:expired]
-        if len(self.stamps) < self.limit:
+        if len(self.stamps) + self.inflight < self.limit:
             return 0.0
-        return self.stamps[0] + self.period - now
+        if self.stamps:
+            return self.stamps[0] + self.period - now
+        return math.inf
 
-    def take(self, now: float) -> None:
+    def take(self) -> None:
+        self.inflight += 1
+
+    def finish(self, now: float) -> None:
+        self.inflight -= 1
         bisect.insort(self.stamps, now)
-
-    def move(self, old: float, new: float) -> None:
-        """Re-date a reservation to when its request finished (never earlier than the server saw it)."""
-        i = bisect.bisect_left(self.stamps, old)
-        if i < len(self.stamps) and self.stamps[i] == old:
-            del self.stamps[i]
-            bisect.insort(self.stamps, max(old, new))
 
 
 class Slot:
     """A reservation returned by Pacer.acquire; pass it to Pacer.done once the request finished."""
 
-    __slots__ = ("windows", "at")
+    __slots__ = ("windows", "open")
 
-    def __init__(self, windows: list[SlidingWindow], at: float) -> None:
+    def __init__(self, windows: list[SlidingWindow]) -> None:
         self.windows = windows
-        self.at = at
+        self.open = True
 
 
 class Pacer:
@@ -68,7 +74,7 @@ class Pacer:
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
-        margin: float = 0.03,
+        margin: float = 0.005,
     ) -> None:
         self.limits = limits
         self.clock = clock
@@ -76,6 +82,7 @@ class Pacer:
         self.margin = margin
         self._global = [SlidingWindow(w, margin) for w in limits.global_]
         self._chats: dict[str, list[SlidingWindow]] = {}
+        self._finished: asyncio.Event | None = None
         self.waited = 0.0  # total seconds spent waiting, for the benchmark
 
     def _windows(self, chat_id: str) -> list[SlidingWindow]:
@@ -96,17 +103,27 @@ class Pacer:
             delay = max((w.wait_time(now) for w in windows), default=0.0)
             if delay <= 0:
                 for w in windows:
-                    w.take(now)
-                return Slot(windows, now)
+                    w.take()
+                return Slot(windows)
+            if math.isinf(delay):  # every slot is held by a request in flight: wait for one to end
+                if self._finished is None:
+                    self._finished = asyncio.Event()
+                await self._finished.wait()
+                continue
             self.waited += delay
             await self.sleep(delay)
 
     def done(self, slot: Slot) -> None:
-        """Count the send from when it finished: the server stamped it somewhere in between, so
-        measuring from our later time keeps every window conservative despite latency and jitter."""
+        """The request finished (sent or failed): its slot now counts from this moment."""
+        if not slot.open:
+            return
+        slot.open = False
         now = self.clock()
         for w in slot.windows:
-            w.move(slot.at, now)
+            w.finish(now)
+        if self._finished is not None:
+            self._finished.set()
+            self._finished = None
 
 
 def floor_seconds(limits: PlatformLimits, sends: dict[str, int]) -> float:
@@ -132,7 +149,8 @@ def floor_seconds(limits: PlatformLimits, sends: dict[str, int]) -> float:
         assert best is not None
         now += best[0]
         for w in pacer._windows(best[1]):
-            w.take(now)
+            w.take()
+            w.finish(now)
         left[best[1]] -= 1
         last = now
     return last

@@ -113,6 +113,7 @@ class FakeDiscord:
         self.commands: list[dict[str, Any]] = []
         self.interactions: dict[str, InteractionRecord] = {}
         self.stats: dict[str, int] = defaultdict(int)
+        self.rate_limited_at: list[float] = []  # server clock of every 429 from the rate windows
         self.identified = asyncio.Event()
         self._windows: dict[str, deque[float]] = defaultdict(deque)
         self._sockets: list[web.WebSocketResponse] = []
@@ -473,6 +474,8 @@ class FakeDiscord:
             if self.rate_limits and len(stamps) >= limit:
                 retry = (stamps[0] + period - now) / self.time_scale
                 self.stats["429"] += 1
+                self.stats["429_global" if is_global else "429_channel"] += 1
+                self.rate_limited_at.append(now)
                 headers = {"Via": "1.1 google", "Retry-After": str(max(1, round(retry))),
                            "X-RateLimit-Scope": "global" if is_global else "user"}
                 if is_global:

@@ -155,6 +155,7 @@ class FakeTelegram:
         self.answered: dict[str, dict[str, Any]] = {}  # callback query id → params
         self.calls: list[str] = []
         self.stats: dict[str, int] = defaultdict(int)
+        self.rate_limited_at: list[float] = []  # server clock of every 429 from the rate windows
         self._windows: dict[str, deque[float]] = defaultdict(deque)
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -413,6 +414,7 @@ class FakeTelegram:
             if len(stamps) >= limit:
                 retry = max(1, math.ceil(stamps[0] + period - now))
                 self.stats["429"] += 1
+                self.rate_limited_at.append(now)
                 raise ApiError(
                     429, f"Too Many Requests: retry after {retry}", {"retry_after": retry}
                 )
