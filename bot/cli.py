@@ -81,8 +81,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def setup_logging(settings: Settings, verbose: bool = False) -> None:
-    level = logging.DEBUG if verbose else getattr(logging, settings.logging.level.upper())
+def setup_logging(settings: Settings, verbose: bool = False, service: bool = False) -> None:
+    """Log to stderr; one-shot commands print their own per-feed lines, so they log warnings
+    only (unless -v), while the service logs at the configured level."""
+    level = getattr(logging, settings.logging.level.upper())
+    if verbose:
+        level = logging.DEBUG
+    elif not service:
+        level = max(level, logging.ERROR)
     logging.basicConfig(
         level=level, stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -108,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"digestbot: config error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings, args.verbose)
+    setup_logging(settings, args.verbose, service=args.command == "run")
     try:
         return asyncio.run(_dispatch(args, settings, sys.stdout))
     except UsageError as exc:
@@ -146,8 +152,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -
 # ---------------------------------------------------------------- fetch
 
 
-async def fetch_with_progress(store: Store, settings: Settings, out: TextIO) -> list[FeedOutcome]:
-    """Poll every feed; a progress bar on a terminal, one plain line per feed when piped."""
+async def fetch_with_progress(
+    store: Store, settings: Settings, out: TextIO, lines: bool = True
+) -> list[FeedOutcome]:
+    """Poll every feed; a progress bar on a terminal, one plain line per feed when piped
+    (`lines=False`: none, the caller summarises)."""
     from bot.ingest.pipeline import fetch_all
 
     now = datetime.now(UTC)
@@ -159,9 +168,12 @@ async def fetch_with_progress(store: Store, settings: Settings, out: TextIO) -> 
             outcomes = await fetch_all(
                 store, settings, now=now, progress=lambda _o: progress.advance(task)
             )
-        for o in outcomes:
-            print(_outcome_line(o), file=out)
+        if lines:
+            for o in outcomes:
+                print(_outcome_line(o), file=out)
         return outcomes
+    if not lines:
+        return await fetch_all(store, settings, now=now)
     return await fetch_all(
         store, settings, now=now, progress=lambda o: print(_outcome_line(o), file=out, flush=True)
     )
@@ -277,14 +289,20 @@ async def digest_command(args: argparse.Namespace, store: Store, settings: Setti
         raise UsageError(f"--date must be YYYY-MM-DD, not {args.date!r}") from exc
     outcomes: list[FeedOutcome] = []
     if not args.no_fetch:
-        outcomes = await fetch_with_progress(store, settings, sys.stderr)
+        outcomes = await fetch_with_progress(store, settings, sys.stderr, lines=False)
         print_fetch_summary(outcomes, sys.stderr)
     summaries = SummaryService(store, settings)
     digests = DigestService(store, settings, summaries)
-    if args.send:
-        return await _send(args, store, settings, digests, now, out)
-    language = args.lang or settings.digest.language
-    digest = await digests.get_or_build(day, language, now=now, rebuild=args.rebuild)
+    try:
+        if args.send:
+            return await _send(args, store, settings, digests, now, out)
+        language = args.lang or settings.digest.language
+        # A stored digest re-renders identically; it is built again only when asked to or when
+        # this run fetched something new (summaries are cached, so that costs no model calls).
+        fresh = any(o.new_articles for o in outcomes)
+        digest = await digests.get_or_build(day, language, now=now, rebuild=args.rebuild or fresh)
+    finally:
+        await summaries.aclose()
     text = render_json(digest) if args.format == "json" else render_markdown(digest)
     _write(text, args.output, out)
     failed = [o for o in outcomes if o.status == "failed"]
@@ -328,10 +346,11 @@ async def summarize_command(args: argparse.Namespace, settings: Settings, out: T
         print(f"digestbot: {args.url}: {exc.reason}", file=sys.stderr)
         return 1
     store = Store(settings.storage.path)
+    service = SummaryService(store, settings)
     try:
-        service = SummaryService(store, settings)
         summary = await service.summarize_text(title, text, args.url, language, "detail" if args.detail else "points")
     finally:
+        await service.aclose()
         store.close()
     print(f"{summary.emoji} {summary.title}", file=out)
     for point in summary.points:
