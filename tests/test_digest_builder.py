@@ -101,7 +101,8 @@ async def test_build_digest_groups_sections_ranks_and_counts(store: Store, fille
     launch, same = filled["launch"], filled["same"]
     assert launch.id in ids and same.id not in ids
     item = next(i for i in items if i.id == launch.id)
-    assert [(a.source, a.url) for a in item.also] == [("源乙", same.url)]
+    # the copy under another URL, and the feed that repeated the very same URL, are both sources
+    assert [(a.source, a.url) for a in item.also] == [("源乙", same.url), ("源丁", launch.url)]
     assert item.url == launch.url and item.source == "源甲"
     # sections: keyword (发布 → products), feed hints (industry, tutorials), fallback "other"
     assert [(s.key, [i.id for i in s.items]) for s in digest.sections] == [

@@ -92,13 +92,19 @@ def _missing_summary(article: Article, language: str) -> Summary:
 
 def _item(candidate: _Candidate, language: str) -> DigestItem:
     article, summary = candidate.article, candidate.summary
-    seen = {article.url}
+    # One "also reported by" entry per other outlet: a second feed carrying the very same URL is
+    # still a second source of the story, so entries are told apart by source, not by URL.
+    own_source = clip(clean(article.source), MAX_SOURCE)
+    seen = {(article.url, own_source)}
+    seen_sources = {own_source}
     also: list[AlsoSource] = []
     for src in candidate.sources:
-        if src.url in seen:
+        source = clip(clean(src.source), MAX_SOURCE)
+        if (src.url, source) in seen or source in seen_sources:
             continue
-        seen.add(src.url)
-        also.append(AlsoSource(url=src.url, source=clip(clean(src.source), MAX_SOURCE)))
+        seen.add((src.url, source))
+        seen_sources.add(source)
+        also.append(AlsoSource(url=src.url, source=source))
     points = tuple(p for p in (clip(clean(p), MAX_POINT) for p in summary.points) if p)
     title = clip(clean(summary.title) or clean(article.title), MAX_TITLE) or t(language, "untitled")
     return DigestItem(
