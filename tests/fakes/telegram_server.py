@@ -151,7 +151,9 @@ class FakeTelegram:
         self.delivered: dict[str, list[Delivered]] = defaultdict(list)
         self.faults: dict[str, deque[str]] = defaultdict(deque)
         self.admins: dict[str, dict[str, str]] = defaultdict(dict)  # chat → user → status
-        self.commands: list[dict[str, Any]] = []
+        self.commands: list[dict[str, Any]] = []  # the default menu (no language_code)
+        self.commands_by_language: dict[str, list[dict[str, Any]]] = {}  # "" = default
+        self.webhook: dict[str, Any] | None = None  # the last setWebhook's parameters
         self.answered: dict[str, dict[str, Any]] = {}  # callback query id → params
         self.calls: list[str] = []
         self.stats: dict[str, int] = defaultdict(int)
@@ -348,14 +350,39 @@ class FakeTelegram:
         return BOT_USER
 
     async def _m_deleteWebhook(self, request: web.Request, p: dict[str, Any]) -> Any:
+        self.webhook = None
         return True
 
+    async def _m_setWebhook(self, request: web.Request, p: dict[str, Any]) -> Any:
+        url = str(p.get("url") or "")
+        if url and not url.startswith(("https://", "http://")):  # the real API also wants https
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        token = p.get("secret_token")
+        if token is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(token)):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        self.webhook = p if url else None
+        return True
+
+    async def _m_getWebhookInfo(self, request: web.Request, p: dict[str, Any]) -> Any:
+        return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
+                "pending_update_count": 0}
+
     async def _m_setMyCommands(self, request: web.Request, p: dict[str, Any]) -> Any:
-        self.commands = list(p.get("commands") or [])
+        commands = list(p.get("commands") or [])
+        for c in commands:
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", str(c.get("command", ""))) or not (
+                1 <= len(str(c.get("description", ""))) <= 256
+            ):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+        language = str(p.get("language_code") or "")
+        self.commands_by_language[language] = commands
+        if not language:
+            self.commands = commands
         return True
 
     async def _m_getMyCommands(self, request: web.Request, p: dict[str, Any]) -> Any:
-        return self.commands
+        language = str(p.get("language_code") or "")
+        return self.commands_by_language.get(language, self.commands if not language else [])
 
     async def _m_answerCallbackQuery(self, request: web.Request, p: dict[str, Any]) -> Any:
         p["answered_at"] = time.monotonic()
