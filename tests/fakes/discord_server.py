@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -359,6 +360,11 @@ class FakeDiscord:
                 "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}}, {}
         if len(parts) == 3 and parts[0] == "applications" and parts[2] == "commands":
             if method == "PUT":
+                for c in body:  # Discord: localized descriptions 1-100 chars, keys are locales
+                    for item in (c, *c.get("options", [])):
+                        for locale, text in (item.get("description_localizations") or {}).items():
+                            if not re.fullmatch(r"[a-z]{2}(-[A-Z]{2})?", locale) or not 1 <= len(text) <= 100:
+                                raise ApiError(400, 50035, "Invalid Form Body")
                 self.commands = [self._command(c) for c in body]
                 return 200, self.commands, {}
             return 200, self.commands, {}
@@ -375,6 +381,8 @@ class FakeDiscord:
         return {
             "id": snowflake(), "application_id": str(APP_ID), "version": snowflake(), "type": c.get("type", 1),
             "name": c["name"], "description": c.get("description", ""), "options": c.get("options", []),
+            "name_localizations": c.get("name_localizations") or None,
+            "description_localizations": c.get("description_localizations") or None,
             "default_member_permissions": c.get("default_member_permissions"),
             "dm_permission": c.get("dm_permission", True), "nsfw": c.get("nsfw", False),
             "contexts": c.get("contexts"), "integration_types": c.get("integration_types", [0]),
