@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 from bot.models import OutMessage, Reply, Request
 
 OnRequest = Callable[[Request], Awaitable[Reply]]
+LANGUAGES = ("en", "zh")  # the first is the default menu; handlers.strings speaks the same two
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,11 @@ def command_specs(commands: object = None, language: str = "en") -> list[Command
     return specs
 
 
+def localized_specs(commands: object = None) -> dict[str, list[CommandSpec]]:
+    """The command specs once per language the bot speaks, for per-language command menus."""
+    return {language: command_specs(commands, language) for language in LANGUAGES}
+
+
 def parse_payload(payload: str) -> tuple[str, tuple[str, ...]]:
     """A button payload "more:12" → command "more", args ("12",) (the scheme of bot/digest/buttons.py)."""
     action, _, rest = payload.partition(":")
@@ -129,3 +135,36 @@ def client_language(code: str | None) -> str | None:
         return None
     head = code.lower()[:2]
     return head if head in ("zh", "en") else None
+
+
+def apology(language: str | None) -> str:
+    """The handlers' fixed apology in the request's language, for a handler that raised anyway."""
+    from handlers.errors import apology as handlers_apology  # lazy: handlers import much of the bot
+
+    return handlers_apology(language or LANGUAGES[0])
+
+
+def split_text(text: str, limit: int, measure: Callable[[str], int] = len) -> list[str]:
+    """Split escaped reply text at line breaks so each part measures ≤ limit (never inside &amp;)."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while measure(line) > limit:  # one huge line: cut it
+            cut = min(len(line), limit)
+            while measure(line[:cut]) > limit - 1:
+                cut -= 1
+            head, line = line[:cut], line[cut:]
+            if "&" in head[-8:]:  # do not cut inside an entity such as &amp;
+                amp = head.rfind("&")
+                head, line = head[:amp], head[amp:] + line
+            parts.append(head)
+        candidate = f"{current}\n{line}" if current else line
+        if measure(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts or [""]
+

@@ -21,12 +21,15 @@ from discord import app_commands
 
 from bot.delivery.adapter import (
     DISCORD_LIMITS,
+    LANGUAGES,
     CommandSpec,
     OnRequest,
     PlatformLimits,
+    apology,
     client_language,
-    command_specs,
+    localized_specs,
     parse_payload,
+    split_text,
 )
 from bot.delivery.errors import (
     ChatUnavailable,
@@ -36,39 +39,32 @@ from bot.delivery.errors import (
     TransientError,
 )
 from bot.delivery.pacing import Pacer
+from bot.digest.discord_render import escape_discord, render_discord
 from bot.models import OutMessage, Reply, Request
 
 log = logging.getLogger(__name__)
 
-APOLOGY = "Sorry, something went wrong. Please try again later."
 MAX_ROWS, PER_ROW = 5, 5  # Discord: 5 action rows of 5 buttons
 
 
-def _escape(text: str) -> str:
-    """escape_discord from the digest area, or discord's own markdown/mention escaping."""
-    try:
-        from bot.digest.discord_render import escape_discord
-    except ImportError:
-        return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
-    return escape_discord(text)
+_LOCALES = {discord.Locale.chinese: "zh"}  # zh-CN; every other locale sees the default (English)
 
 
-def _split(text: str, limit: int = 2000) -> list[str]:
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            parts.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        parts.append(current)
-    return parts
+class _Translator(app_commands.Translator):
+    """Hands Discord the descriptions kept on each locale_str (extras: language → text)."""
+
+    async def translate(
+        self, string: app_commands.locale_str, locale: discord.Locale, context: app_commands.TranslationContextTypes
+    ) -> str | None:
+        language = _LOCALES.get(locale)
+        text = string.extras.get(language) if language else None
+        return text if text and text != string.message else None
+
+
+def _localized(texts: dict[str, str]) -> app_commands.locale_str:
+    """The default-language text (≤ 100, Discord's limit), carrying the other languages as extras."""
+    cut = {language: text[:100] for language, text in texts.items()}
+    return app_commands.locale_str(cut[LANGUAGES[0]], **cut)
 
 
 class _Client(discord.Client):
@@ -148,9 +144,12 @@ class DiscordAdapter:
         """Log in, sync slash commands, connect the gateway as a task and wait until it is up."""
         self._on_request = on_request
         client = await self._ensure_login()
-        specs = command_specs(self._commands)
-        for spec in specs:
-            command = self._slash(spec)
+        menus = localized_specs(self._commands)
+        specs = menus[LANGUAGES[0]]
+        if client.tree.translator is None:
+            await client.tree.set_translator(_Translator())  # description_localizations on sync
+        for i, spec in enumerate(specs):
+            command = self._slash({language: menu[i] for language, menu in menus.items()})
             if command is not None:
                 client.tree.add_command(command, override=True)
         try:
@@ -184,7 +183,8 @@ class DiscordAdapter:
 
     # ------------------------------------------------------------------ slash commands
 
-    def _slash(self, spec: CommandSpec) -> app_commands.Command[Any, Any, Any] | None:
+    def _slash(self, localized: dict[str, CommandSpec]) -> app_commands.Command[Any, Any, Any] | None:
+        spec = localized[LANGUAGES[0]]
         name = spec.name.lower()
         if not (1 <= len(name) <= 32) or not name.replace("_", "").replace("-", "").isalnum():
             return None
@@ -206,10 +206,14 @@ class DiscordAdapter:
             )
         callback.__signature__ = inspect.Signature(signature)  # type: ignore[attr-defined]
         callback.__annotations__ = {s.name: s.annotation for s in signature}
-        described = {p.name: (p.description or p.name)[:100] for p in params}
+        described = {
+            p.name: _localized({lang: s.params[j].description or p.name for lang, s in localized.items()})
+            for j, p in enumerate(spec.params)
+        }
         if described:
             callback = app_commands.describe(**described)(callback)
-        return app_commands.Command(name=name, description=(spec.description or name)[:100], callback=callback)
+        description = _localized({lang: s.description or name for lang, s in localized.items()})
+        return app_commands.Command(name=name, description=description, callback=callback)
 
     # ------------------------------------------------------------------ sending
 
@@ -295,24 +299,21 @@ class DiscordAdapter:
 
     async def _run(self, interaction: discord.Interaction, request: Request) -> None:
         log.info("discord.request chat=%s user=%s command=%s", request.chat_id, request.user_id, request.command)
-        reply = Reply(text=APOLOGY)
+        reply = Reply(text=apology(request.language))
         if self._on_request is not None:
             try:
                 reply = await self._on_request(request)
             except Exception:
                 log.exception("discord.handler_failed chat=%s command=%s", request.chat_id, request.command)
-                reply = Reply(text=APOLOGY)
         await self._follow_up(interaction, reply)
 
     def reply_messages(self, reply: Reply) -> list[OutMessage]:
         """A handler's Reply as Discord messages: the rendered digest, then the escaped text."""
         messages: list[OutMessage] = []
         if reply.digest is not None:
-            from bot.digest.discord_render import render_discord
-
             messages.extend(render_discord(reply.digest))
         if reply.text:
-            parts = _split(_escape(reply.text), self.limits.max_text)
+            parts = split_text(escape_discord(reply.text), self.limits.max_text)
             for i, part in enumerate(parts):
                 messages.append(OutMessage(text=part, buttons=reply.buttons if i == len(parts) - 1 else ()))
         return messages or [OutMessage(text="✅")]
