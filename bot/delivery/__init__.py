@@ -13,6 +13,7 @@ from typing import Any, TextIO
 from bot.config import Settings, secret
 from bot.delivery.adapter import Adapter, PlatformLimits
 from bot.delivery.console_adapter import ConsoleAdapter
+from bot.delivery.telegram_webhook import WebhookOptions
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,14 @@ def build_adapters(
     if token:
         from bot.delivery.telegram_adapter import TelegramAdapter
 
-        adapters["telegram"] = TelegramAdapter(token, base_url=settings.telegram.base_url, commands=commands)
+        tg = settings.telegram
+        webhook = None
+        if tg.mode == "webhook":  # the secret is checked when the adapter starts, naming its variable
+            webhook = WebhookOptions(
+                url=tg.webhook_url, listen=tg.webhook_listen, port=tg.webhook_port,
+                secret=secret(tg.webhook_secret_env), secret_env=tg.webhook_secret_env,
+            )
+        adapters["telegram"] = TelegramAdapter(token, base_url=tg.base_url, commands=commands, webhook=webhook)
     else:
         log.info("delivery.platform_off platform=telegram reason=%s is not set", settings.telegram.token_env)
     token = secret(settings.discord.token_env)

@@ -35,13 +35,16 @@ from telegram.ext import (
 )
 
 from bot.delivery.adapter import (
+    LANGUAGES,
     TELEGRAM_LIMITS,
     CommandSpec,
     OnRequest,
     PlatformLimits,
+    apology,
     client_language,
-    command_specs,
+    localized_specs,
     parse_payload,
+    split_text,
 )
 from bot.delivery.errors import (
     ChatMigrated,
@@ -52,6 +55,9 @@ from bot.delivery.errors import (
     TransientError,
 )
 from bot.delivery.pacing import Pacer
+from bot.delivery.telegram_webhook import WebhookOptions, WebhookServer
+from bot.digest.telegram_render import escape_telegram, render_telegram
+from bot.digest.text import utf16_len
 from bot.models import OutMessage, Reply, Request
 
 log = logging.getLogger(__name__)
@@ -62,50 +68,12 @@ _UNAVAILABLE = (
     "chat_write_forbidden", "chat_restricted", "user is deactivated", "peer_id_invalid",
     "bot is not a member", "channel_private",
 )
-APOLOGY = "Sorry, something went wrong. Please try again later."
+ALLOWED_UPDATES = ["message", "channel_post", "callback_query"]
 BUTTONS_PER_ROW = 3
 
 
-def _escape(text: str) -> str:
-    """escape_telegram from the digest area, or html.escape until it exists."""
-    try:
-        from bot.digest.telegram_render import escape_telegram
-    except ImportError:
-        return html.escape(text, quote=False)
-    return escape_telegram(text)
-
-
-def _split(text: str, limit: int = 4096) -> list[str]:
-    """Split escaped reply text at line breaks so each part is ≤ limit UTF-16 units."""
-
-    def units(s: str) -> int:
-        return len(s.encode("utf-16-le")) // 2
-
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while units(line) > limit:  # one huge line: cut it (escaped entities may be cut; rare)
-            cut = limit - 1
-            while units(line[:cut]) > limit - 1:
-                cut -= 1
-            head, line = line[:cut], line[cut:]
-            if "&" in head[-8:]:  # do not cut inside an entity such as &amp;
-                amp = head.rfind("&")
-                head, line = head[:amp], head[amp:] + line
-            parts.append(head)
-        candidate = f"{current}\n{line}" if current else line
-        if units(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        parts.append(current)
-    return parts or [""]
-
-
 class TelegramAdapter:
-    """python-telegram-bot Application with polling, own pacing and our error mapping."""
+    """python-telegram-bot Application (polling or webhook), own pacing and our error mapping."""
 
     platform = "telegram"
     limits: PlatformLimits = TELEGRAM_LIMITS
@@ -119,8 +87,11 @@ class TelegramAdapter:
         pacer: Pacer | None = None,
         poll_timeout: float = 10.0,
         request_timeout: float = 10.0,
+        webhook: WebhookOptions | None = None,
     ) -> None:
         self._token = token
+        self.webhook = webhook  # None: long polling (no open port needed)
+        self.webhook_server: WebhookServer | None = None  # while running in webhook mode (.port)
         self.base_url = base_url
         self._commands = commands
         self.pacer = pacer or Pacer(self.limits)
@@ -150,7 +121,13 @@ class TelegramAdapter:
             await self.app.initialize()
 
     async def start(self, on_request: OnRequest) -> None:
-        """Initialize, register commands, start the application and long polling."""
+        """Initialize, register commands, start the application, then long polling or the webhook."""
+        if self.webhook is not None:
+            try:
+                self.webhook.checked_secret()  # refuse before connecting anything
+            except ValueError as exc:
+                log.error("telegram.webhook_refused reason=%s", exc)
+                raise
         self._on_request = on_request
         app = self.app
         app.add_handler(
@@ -164,35 +141,68 @@ class TelegramAdapter:
         app.add_handler(CallbackQueryHandler(self._on_callback))
         app.add_error_handler(self._on_error)
         await self._ensure_initialized()
-        specs = command_specs(self._commands)
-        await self._register(specs)
+        menus = localized_specs(self._commands)
+        await self._register(menus)
         await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0.0,
-            timeout=int(self.poll_timeout),
-            allowed_updates=["message", "channel_post", "callback_query"],
-        )
+        if self.webhook is not None:
+            await self._start_webhook(self.webhook)
+        else:
+            assert app.updater is not None
+            await app.updater.start_polling(
+                poll_interval=0.0, timeout=int(self.poll_timeout), allowed_updates=ALLOWED_UPDATES
+            )
         self._started = True
-        log.info("telegram.started bot=%s commands=%d", app.bot.username, len(specs))
+        log.info(
+            "telegram.started bot=%s mode=%s commands=%d",
+            app.bot.username, "webhook" if self.webhook else "polling", len(menus[LANGUAGES[0]]),
+        )
 
-    async def _register(self, specs: list[CommandSpec]) -> None:
-        valid = [
-            BotCommand(s.name, s.description[:256] if len(s.description) >= 3 else s.name.ljust(3))
-            for s in specs
-            if re.fullmatch(r"[a-z0-9_]{1,32}", s.name)
-        ]
-        if not valid:
-            return
+    async def _start_webhook(self, options: WebhookOptions) -> None:
+        """Listen first, then setWebhook with the secret Telegram must echo in every request."""
+        server = WebhookServer(options, self._on_webhook_update)
+        await server.start()
+        self.webhook_server = server
         try:
-            await self.app.bot.set_my_commands(valid)
-        except tg_error.TelegramError as exc:  # a menu is a nicety; commands still work
-            log.warning("telegram.set_commands_failed reason=%s", exc)
+            await self.app.bot.set_webhook(
+                url=options.public_url(), secret_token=options.checked_secret(),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        except tg_error.TelegramError:
+            await server.stop()
+            self.webhook_server = None
+            raise
+
+    async def _on_webhook_update(self, body: dict[str, Any]) -> None:
+        update = Update.de_json(body, self.app.bot)
+        await self.app.update_queue.put(update)  # the same queue polling fills
+
+    async def _register(self, menus: dict[str, list[CommandSpec]]) -> None:
+        """setMyCommands once per language: the first as the default menu, others by language_code."""
+        default: list[BotCommand] = []
+        for language, specs in menus.items():
+            commands = [
+                BotCommand(s.name, s.description[:256] if len(s.description) >= 3 else s.name.ljust(3))
+                for s in specs
+                if re.fullmatch(r"[a-z0-9_]{1,32}", s.name)
+            ]
+            if not commands or (language != LANGUAGES[0] and commands == default):
+                continue  # nothing to register, or no translation: the default menu covers it
+            try:
+                if language == LANGUAGES[0]:
+                    default = commands
+                    await self.app.bot.set_my_commands(commands)
+                else:
+                    await self.app.bot.set_my_commands(commands, language_code=language)
+            except tg_error.TelegramError as exc:  # a menu is a nicety; commands still work
+                log.warning("telegram.set_commands_failed language=%s reason=%s", language, exc)
 
     async def stop(self) -> None:
-        """Stop polling, the application, then shut it down (idempotent)."""
+        """Stop polling or the webhook, the application, then shut it down (idempotent)."""
         app = self.app
         try:
+            if self.webhook_server is not None:
+                await self.webhook_server.stop()
+                self.webhook_server = None
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
             if app.running:
@@ -320,18 +330,16 @@ class TelegramAdapter:
             reply = await self._on_request(request)
         except Exception:
             log.exception("telegram.handler_failed chat=%s command=%s", request.chat_id, request.command)
-            reply = Reply(text=APOLOGY)
+            reply = Reply(text=apology(request.language))
         await self.send_reply(request.chat_id, reply)
 
     async def send_reply(self, chat_id: str, reply: Reply) -> None:
         """Render a handler's Reply (escaped text and buttons, or a digest) and send it, paced."""
         messages: list[OutMessage] = []
         if reply.digest is not None:
-            from bot.digest.telegram_render import render_telegram
-
             messages.extend(render_telegram(reply.digest))
         if reply.text:
-            parts = _split(_escape(reply.text), self.limits.max_text)
+            parts = split_text(escape_telegram(reply.text), self.limits.max_text, utf16_len)
             for i, part in enumerate(parts):
                 last = i == len(parts) - 1
                 messages.append(OutMessage(text=part, buttons=reply.buttons if last else ()))
