@@ -16,7 +16,6 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 
 from benchmarks.common import CORPUS, require_corpus
 

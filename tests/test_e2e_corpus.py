@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import jsonschema
-import pytest
 
 from bot.digest.json_render import DIGEST_JSON_SCHEMA
 from storage import Store

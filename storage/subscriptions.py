@@ -1,0 +1,109 @@
+"""Chat subscriptions and per-user request counts (rate limits)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.models import (
+    Subscription,
+)
+from storage.base import StoreBase, _iso, _now
+
+
+class SubscriptionsMixin(StoreBase):
+    @staticmethod
+    def _subscription(row: dict[str, Any]) -> Subscription:
+        return Subscription(
+            id=row["id"],
+            platform=row["platform"],
+            chat_id=row["chat_id"],
+            time=row["time"],
+            timezone=row["timezone"],
+            language=row["language"],
+            sections=tuple(json.loads(row["sections"])),
+            enabled=bool(row["enabled"]),
+            disabled_reason=row["disabled_reason"],
+        )
+
+    def subscribe(
+        self,
+        platform: str,
+        chat_id: str,
+        time: str,
+        timezone: str,
+        language: str,
+        sections: Sequence[str] = (),
+    ) -> Subscription:
+        """Create or update the one subscription of a chat (re-enabling it)."""
+        with self.db.conn:
+            self.db.execute(
+                "INSERT INTO subscriptions (platform, chat_id, time, timezone, language, sections, "
+                "created_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (platform, chat_id) DO UPDATE SET "
+                "time = excluded.time, timezone = excluded.timezone, language = excluded.language, "
+                "sections = excluded.sections, enabled = 1, disabled_reason = NULL",
+                [platform, str(chat_id), time, timezone, language, json.dumps(list(sections)), _iso(_now())],
+            )
+        found = self.find_subscription(platform, str(chat_id))
+        assert found is not None
+        return found
+
+    def get_subscription(self, sub_id: int) -> Subscription | None:
+        row = self._one("SELECT * FROM subscriptions WHERE id = ?", [sub_id])
+        return self._subscription(row) if row else None
+
+    def find_subscription(self, platform: str, chat_id: str) -> Subscription | None:
+        row = self._one(
+            "SELECT * FROM subscriptions WHERE platform = ? AND chat_id = ?", [platform, str(chat_id)]
+        )
+        return self._subscription(row) if row else None
+
+    def list_subscriptions(self, enabled_only: bool = False) -> list[Subscription]:
+        where = "WHERE enabled = 1" if enabled_only else ""
+        return [self._subscription(r) for r in self._all(f"SELECT * FROM subscriptions {where} ORDER BY id")]
+
+    def remove_subscription(self, sub_id: int) -> bool:
+        """Delete a subscription with its delivery history."""
+        with self.db.conn:
+            self.db.execute(
+                "DELETE FROM outbox WHERE delivery_id IN (SELECT id FROM deliveries WHERE subscription_id = ?)",
+                [sub_id],
+            )
+            self.db.execute("DELETE FROM deliveries WHERE subscription_id = ?", [sub_id])
+            cur = self.db.execute("DELETE FROM subscriptions WHERE id = ?", [sub_id])
+        return cur.rowcount > 0
+
+    def disable_subscription(self, sub_id: int, reason: str) -> None:
+        with self.db.conn:
+            self.db.execute(
+                "UPDATE subscriptions SET enabled = 0, disabled_reason = ? WHERE id = ?", [reason, sub_id]
+            )
+
+    def move_subscription(self, sub_id: int, new_chat_id: str) -> Subscription:
+        """A Telegram group became a supergroup: the subscription follows it to its new id."""
+        with self.db.conn:
+            self.db.execute(
+                "UPDATE subscriptions SET chat_id = ? WHERE id = ?", [str(new_chat_id), sub_id]
+            )
+        found = self.get_subscription(sub_id)
+        assert found is not None
+        return found
+
+    # ------------------------------------------------------------ per-user rate limits
+
+    def count_user_requests(self, platform: str, user_id: str, kind: str, since: datetime) -> int:
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM user_requests WHERE platform = ? AND user_id = ? AND kind = ? AND at >= ?",
+            [platform, str(user_id), kind, _iso(since)],
+        ).fetchone()
+        return int(row[0])
+
+    def record_user_request(self, platform: str, user_id: str, kind: str, at: datetime) -> None:
+        with self.db.conn:
+            self.db.execute(
+                "INSERT INTO user_requests (platform, user_id, kind, at) VALUES (?,?,?,?)",
+                [platform, str(user_id), kind, _iso(at)],
+            )
+

@@ -1,0 +1,95 @@
+"""The summary cache, model usage and stored digests."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from bot.models import (
+    Digest,
+    Summary,
+)
+from storage.base import StoreBase, _iso, _now
+
+
+class SummariesMixin(StoreBase):
+    def get_summary(
+        self, content_hash: str, provider: str, model: str, language: str, kind: str
+    ) -> Summary | None:
+        row = self._one(
+            "SELECT payload FROM summaries WHERE content_hash = ? AND provider = ? AND model = ? "
+            "AND language = ? AND kind = ?",
+            [content_hash, provider, model, language, kind],
+        )
+        if row is None:
+            return None
+        data = json.loads(row["payload"])
+        data["points"] = tuple(data["points"])
+        return Summary(**data)
+
+    def put_summary(self, content_hash: str, summary: Summary) -> None:
+        payload = json.dumps(
+            {k: (list(v) if isinstance(v, tuple) else v) for k, v in summary.__dict__.items()},
+            ensure_ascii=False,
+        )
+        with self.db.conn:
+            self.db.execute(
+                "INSERT OR REPLACE INTO summaries (content_hash, provider, model, language, kind, "
+                "payload, created_at) VALUES (?,?,?,?,?,?,?)",
+                [
+                    content_hash, summary.provider, summary.model, summary.language,
+                    summary.kind, payload, _iso(_now()),
+                ],
+            )
+
+    def record_model_call(
+        self,
+        model: str,
+        ok: bool,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
+        error: str | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        with self.db.conn:
+            self.db.execute(
+                "INSERT INTO model_calls (at, model, ok, prompt_tokens, completion_tokens, error) "
+                "VALUES (?,?,?,?,?,?)",
+                [_iso(at or _now()), model, int(ok), prompt_tokens, completion_tokens, error],
+            )
+
+    def model_usage_since(self, since: datetime) -> dict[str, int]:
+        row = self._one(
+            "SELECT COUNT(*) AS calls, COALESCE(SUM(1 - ok), 0) AS failures, "
+            "COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens, "
+            "COALESCE(SUM(completion_tokens), 0) AS completion_tokens "
+            "FROM model_calls WHERE at >= ?",
+            [_iso(since)],
+        )
+        assert row is not None
+        return {k: int(v) for k, v in row.items()}
+
+    # ------------------------------------------------------------ digests
+
+    def save_digest(self, digest: Digest) -> None:
+        with self.db.conn:
+            self.db.execute(
+                "INSERT OR REPLACE INTO digests (date, language, payload, created_at) VALUES (?,?,?,?)",
+                [
+                    digest.date.isoformat(), digest.language,
+                    json.dumps(digest.to_dict(), ensure_ascii=False), _iso(_now()),
+                ],
+            )
+
+    def get_digest(self, date: str, language: str) -> Digest | None:
+        row = self._one(
+            "SELECT payload FROM digests WHERE date = ? AND language = ?", [date, language]
+        )
+        return Digest.from_dict(json.loads(row["payload"])) if row else None
+
+    def latest_digest(self, language: str) -> Digest | None:
+        row = self._one(
+            "SELECT payload FROM digests WHERE language = ? ORDER BY date DESC LIMIT 1", [language]
+        )
+        return Digest.from_dict(json.loads(row["payload"])) if row else None
+
