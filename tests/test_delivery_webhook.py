@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 
 import aiohttp
@@ -30,9 +31,9 @@ async def tg():
         yield server
 
 
-def make_adapter(server: FakeTelegram, secret: str | None = SECRET) -> TelegramAdapter:
+def make_adapter(server: FakeTelegram, secret: str | None = SECRET, port: int = 0) -> TelegramAdapter:
     clock = ScaledClock(SCALE)
-    options = WebhookOptions(url=PUBLIC, listen="127.0.0.1", port=0, secret=secret, secret_env="TG_HOOK_SECRET_T")
+    options = WebhookOptions(url=PUBLIC, listen="127.0.0.1", port=port, secret=secret, secret_env="TG_HOOK_SECRET_T")
     return TelegramAdapter(
         server.token, base_url=server.base_url, webhook=options,
         pacer=Pacer(TELEGRAM_LIMITS, clock=clock.clock, sleep=clock.sleep, margin=0.1),
@@ -102,6 +103,15 @@ async def test_webhook_mode_without_a_secret_refuses_to_start_naming_the_variabl
     await adapter.stop()
     assert tg.calls == [] and tg.webhook is None  # nothing connected, nothing registered
     assert any("TG_HOOK_SECRET_T" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_port_in_use_fails_the_start_and_leaves_nothing_running(tg):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        adapter = make_adapter(tg, port=taken.getsockname()[1])
+        with pytest.raises(OSError):
+            await adapter.start(lambda r: asyncio.sleep(0, Reply(text="x")))
+    assert not adapter.app.running and adapter.webhook_server is None
+    assert tg.webhook is None  # never registered a webhook nobody listens on
 
 
 def test_a_secret_telegram_would_reject_is_refused_too():

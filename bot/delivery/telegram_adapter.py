@@ -144,13 +144,17 @@ class TelegramAdapter:
         menus = localized_specs(self._commands)
         await self._register(menus)
         await app.start()
-        if self.webhook is not None:
-            await self._start_webhook(self.webhook)
-        else:
-            assert app.updater is not None
-            await app.updater.start_polling(
-                poll_interval=0.0, timeout=int(self.poll_timeout), allowed_updates=ALLOWED_UPDATES
-            )
+        try:
+            if self.webhook is not None:
+                await self._start_webhook(self.webhook)
+            else:
+                assert app.updater is not None
+                await app.updater.start_polling(
+                    poll_interval=0.0, timeout=int(self.poll_timeout), allowed_updates=ALLOWED_UPDATES
+                )
+        except BaseException:
+            await self.stop()  # a port in use or a refused setWebhook: leave nothing running
+            raise
         self._started = True
         log.info(
             "telegram.started bot=%s mode=%s commands=%d",
@@ -159,18 +163,11 @@ class TelegramAdapter:
 
     async def _start_webhook(self, options: WebhookOptions) -> None:
         """Listen first, then setWebhook with the secret Telegram must echo in every request."""
-        server = WebhookServer(options, self._on_webhook_update)
-        await server.start()
-        self.webhook_server = server
-        try:
-            await self.app.bot.set_webhook(
-                url=options.public_url(), secret_token=options.checked_secret(),
-                allowed_updates=ALLOWED_UPDATES,
-            )
-        except tg_error.TelegramError:
-            await server.stop()
-            self.webhook_server = None
-            raise
+        self.webhook_server = WebhookServer(options, self._on_webhook_update)
+        await self.webhook_server.start()
+        await self.app.bot.set_webhook(
+            url=options.public_url(), secret_token=options.checked_secret(), allowed_updates=ALLOWED_UPDATES
+        )
 
     async def _on_webhook_update(self, body: dict[str, Any]) -> None:
         update = Update.de_json(body, self.app.bot)
@@ -187,12 +184,12 @@ class TelegramAdapter:
             ]
             if not commands or (language != LANGUAGES[0] and commands == default):
                 continue  # nothing to register, or no translation: the default menu covers it
+            if language == LANGUAGES[0]:
+                default = commands
             try:
-                if language == LANGUAGES[0]:
-                    default = commands
-                    await self.app.bot.set_my_commands(commands)
-                else:
-                    await self.app.bot.set_my_commands(commands, language_code=language)
+                await self.app.bot.set_my_commands(
+                    commands, language_code=None if language == LANGUAGES[0] else language
+                )
             except tg_error.TelegramError as exc:  # a menu is a nicety; commands still work
                 log.warning("telegram.set_commands_failed language=%s reason=%s", language, exc)
 
