@@ -9,7 +9,8 @@ import pytest
 
 from bot.config import SchedulerSettings, Settings, StorageSettings, validate
 from bot.delivery.adapter import CONSOLE_LIMITS
-from bot.jobs import catch_up, digest_job, last_slot
+from bot.delivery.outbox import last_slot
+from bot.jobs import catch_up, digest_job
 from bot.models import Digest, DigestStats, OutMessage, Request, Subscription
 from bot.scheduler import Scheduler, digest_trigger
 from bot.services import Services

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date as Date
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -44,6 +44,7 @@ class DeliveryResult:
     status: Literal["sent", "skipped", "failed"]
     messages: int
     reason: str | None = None
+    due: bool = True  # False: nothing to do for it this run (not its time yet, or already sent)
 
     def line(self) -> str:
         sub = self.subscription
@@ -133,7 +134,7 @@ async def deliver(
     sub = subscription
     existing = store.get_delivery(sub.id, date)
     if existing is not None and existing.status == "sent":
-        return DeliveryResult(sub, "skipped", 0, "already sent")
+        return DeliveryResult(sub, "skipped", 0, "already sent", due=False)
     if existing is not None and existing.status == "failed":
         store.reopen_delivery(existing.id)
     messages: Sequence[OutMessage] = ()
@@ -209,30 +210,62 @@ def renderer_for(platform: str, sections: Sequence[str]) -> Render:
 
 
 def _plain_renderer() -> Render:
-    """render_plain from bot.digest (its module name is the digest area's choice), else markdown."""
-    import importlib
+    from bot.digest.plain import render_plain
 
-    for name in ("bot.digest.plain_render", "bot.digest.plain", "bot.digest.markdown", "bot.digest"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if hasattr(module, "render_plain"):
-            return module.render_plain  # type: ignore[no-any-return]
-    from bot.digest.markdown import render_markdown
-
-    return lambda digest: [OutMessage(text=render_markdown(digest))]
+    return render_plain
 
 
-def due_date(sub: Subscription, now: datetime, send_all: bool = False) -> Date | None:
-    """The subscription's local date when its HH:MM has passed today (or always with send_all)."""
-    local = now.astimezone(ZoneInfo(sub.timezone))
-    if send_all:
-        return local.date()
+def last_slot(sub: Subscription, now: datetime) -> tuple[Date, datetime] | None:
+    """The latest scheduled instant of `sub` at or before `now` (today's or yesterday's, local)."""
     hhmm = parse_hhmm(sub.time)
     if hhmm is None:
         return None
-    return local.date() if (local.hour, local.minute) >= hhmm else None
+    tz = ZoneInfo(sub.timezone)
+    local_day = now.astimezone(tz).date()
+    for day in (local_day, local_day - timedelta(days=1)):
+        at = datetime.combine(day, time(*hhmm), tzinfo=tz)
+        if at.astimezone(UTC) <= now:  # compare in UTC: same-zone subtraction ignores DST
+            return day, at
+    return None
+
+
+def due_date(
+    sub: Subscription, now: datetime, send_all: bool = False, grace: timedelta | None = None
+) -> Date | None:
+    """The local date whose digest `sub` is due for at `now`, or None.
+
+    Without `grace` (the CLI): today's, once its HH:MM has passed. With `grace` (the scheduler):
+    the latest slot, today's or yesterday's, if it passed at most `grace` ago, so a bot that was
+    down all day does not post a stale morning digest in the evening. `send_all`: today's, now.
+    """
+    local_today = now.astimezone(ZoneInfo(sub.timezone)).date()
+    if send_all:
+        return local_today
+    slot = last_slot(sub, now)
+    if slot is None:
+        return None
+    day, at = slot
+    if grace is None:
+        return day if day == local_today else None
+    return day if now - at.astimezone(UTC) <= grace else None
+
+
+async def _refresh_digests(
+    store: Store, digests: Any, due: Sequence[tuple[Subscription, Date]], now: datetime
+) -> None:
+    """Rebuild once each (day, language) about to be sent for the first time.
+
+    A digest stored earlier that day (say by a /digest at 00:05) would otherwise go out at 08:00
+    without the articles fetched since; every subscription of the run then shares the fresh build.
+    """
+    wanted = sorted(
+        {(day, sub.language) for sub, day in due if store.get_delivery(sub.id, day.isoformat()) is None}
+    )
+    for day, language in wanted:
+        try:
+            await digests.get_or_build(day, language, now=now, rebuild=True)
+        except Exception:  # the per-subscription path tries again and records the failure
+            log.exception("digest.build_failed day=%s language=%s", day.isoformat(), language)
 
 
 async def send_due(
@@ -246,12 +279,14 @@ async def send_due(
     concurrency: int = 100,
     policy: RetryPolicy | None = None,
     renderers: Mapping[str, Callable[[Sequence[str]], Render]] | None = None,
+    grace: timedelta | None = None,
+    refresh: bool = False,
 ) -> list[DeliveryResult]:
-    """Deliver today's digest to every enabled subscription whose local time has come.
+    """Deliver the digest to every enabled subscription that is due (see `due_date`).
 
     Deliveries to different chats run concurrently (at most `concurrency` per platform); one chat's
-    failure never stops the others.
-    `digests` is a DigestService (`get_or_build(day, language, now=...)`).
+    failure never stops the others. `digests` is a DigestService (`get_or_build(day, language,
+    now=...)`); `refresh` rebuilds each digest once before its first delivery of the day.
     """
     gates: dict[str, asyncio.Semaphore] = {}  # per platform, so one slow platform never starves another
 
@@ -259,13 +294,13 @@ async def send_due(
         adapter = adapters.get(sub.platform)
         if adapter is None:
             return DeliveryResult(sub, "skipped", 0, f"{sub.platform} is not configured")
-        day = due_date(sub, now, send_all)
+        day = due.get(sub.id)
         if day is None:
-            return DeliveryResult(sub, "skipped", 0, f"not due until {sub.time} {sub.timezone}")
+            return DeliveryResult(sub, "skipped", 0, f"not due ({sub.time} {sub.timezone})", due=False)
         date = day.isoformat()
         existing = store.get_delivery(sub.id, date)
         if existing is not None and existing.status == "sent":
-            return DeliveryResult(sub, "skipped", 0, "already sent")
+            return DeliveryResult(sub, "skipped", 0, "already sent", due=False)
         async with gates.setdefault(sub.platform, asyncio.Semaphore(max(1, concurrency))):
             try:
                 digest = None
@@ -280,4 +315,15 @@ async def send_due(
                 return DeliveryResult(sub, "failed", 0, f"internal error: {type(exc).__name__}: {exc}")
 
     subs = store.list_subscriptions(enabled_only=True)
+    due: dict[int, Date] = {}
+    for sub in subs:
+        try:
+            day = due_date(sub, now, send_all, grace)
+        except (KeyError, ValueError):  # an unknown zone in one row must not stop the others
+            log.error("schedule.bad_subscription sub=%d tz=%s time=%s", sub.id, sub.timezone, sub.time)
+            continue
+        if day is not None:
+            due[sub.id] = day
+    if refresh:
+        await _refresh_digests(store, digests, [(s, due[s.id]) for s in subs if s.id in due], now)
     return list(await asyncio.gather(*(one(s) for s in subs)))
