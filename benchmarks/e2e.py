@@ -1,0 +1,358 @@
+"""End to end: 200 articles in 40 local feeds → fetch_all → DigestService build, with the model
+server answering every call in 300 ms, against the ideal set by latency × calls ÷ concurrency.
+
+Feeds are written from real corpus texts (Chinese and English full-text feeds, plus the scrapinghub
+article bodies), dated within the digest window, full text inline so no page is fetched. FakeWeb
+and FakeOpenAI run in a child process (so their CPU does not compete with the pipeline on the same
+core); the real `openai` client and httpx talk to them over loopback. Runs, each on a fresh store:
+extractive (CPU floor, informational), the model at zero latency (the pipeline's own CPU floor),
+the model at 300 ms with concurrency 8, a warm re-run on the same store (model calls must be 0),
+the naive pipeline (concurrency 1), and a memory probe in a fresh process (tracemalloc + ru_maxrss).
+
+Token counts: the fake's `usage` is prompt chars ÷ 3 whatever the script, so this benchmark
+estimates tokens itself from the exact request and answer text: ~4 characters per token for
+Latin text and 1 token per CJK character, +4 per message. Run `python -m benchmarks.e2e [--quick]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import json
+import logging
+import math
+import multiprocessing
+import re
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from benchmarks.common import CORPUS, require_corpus
+from bot.config import FetchSettings, Settings, StorageSettings, SummarizerSettings
+from bot.digest.service import DigestService
+from bot.ingest.parse import parse_feed_bytes
+from bot.ingest.pipeline import fetch_all
+from bot.summarize.openai_provider import default_client
+from bot.summarize.service import SummaryService
+from storage import Store
+
+# The fakes live in tests/fakes (test helpers, not product code); the child process imports them
+# by putting tests/ on sys.path.
+TESTS = Path(__file__).resolve().parents[1] / "tests"
+NOW = datetime(2025, 7, 1, 8, 0, tzinfo=UTC)
+ZH_FEEDS = ("36kr.xml", "leiphone.xml", "iteye_news.xml", "ifanr.xml", "geekpark.xml",
+            "coolshell.xml", "coolshell-cn-feed.xml", "www-ruangyifeng-com-blog-atom.xml")
+EN_FEEDS = ("TechCrunch.xml", "microsoft_ai_blog_feed.xml", "davidbau.xml", "DaringFireball.atom")
+MIN_CHARS = 800  # a real article, not a teaser
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def estimate_tokens(text: str) -> int:
+    """~1 token per CJK character, ~4 characters per token for everything else."""
+    cjk = len(_CJK.findall(text))
+    return cjk + math.ceil((len(text) - cjk) / 4)
+
+
+# ---------------------------------------------------------------- the corpus feeds
+
+
+def corpus_articles(count: int) -> list[tuple[str, str, str]]:
+    """(title, text, language): half Chinese, half English, real texts of ≥ MIN_CHARS."""
+    feeds = CORPUS / "feeds"
+    require_corpus(feeds)
+    picked: dict[str, list[tuple[str, str, str]]] = {"zh": [], "en": []}
+    for lang, names in (("zh", ZH_FEEDS), ("en", EN_FEEDS)):
+        for name in names:
+            parsed = parse_feed_bytes((feeds / name).read_bytes(), url=f"https://src.example/{name}")
+            picked[lang] += [(e.title, e.text, lang) for e in parsed.entries if len(e.text) >= MIN_CHARS]
+    truth = json.loads((CORPUS / "articles" / "scrapinghub" / "ground-truth.json").read_text("utf-8"))
+    for key in sorted(truth):
+        body = truth[key].get("articleBody", "")
+        if len(body) >= MIN_CHARS:
+            first = re.split(r"(?<=[.!?])\s", body.strip(), maxsplit=1)[0]
+            picked["en"].append((first[:90], body, "en"))
+    half = count // 2
+    if len(picked["zh"]) < half or len(picked["en"]) < count - half:
+        raise RuntimeError("not enough corpus articles for the end-to-end benchmark")
+    zh, en = picked["zh"][:half], picked["en"][: count - half]
+    return [a for pair in zip(zh, en, strict=False) for a in pair] + zh[len(en):] + en[len(zh):]
+
+
+def _rss(n: int, items: list[tuple[str, str, str]], now: datetime, per_feed: int) -> str:
+    lang = items[0][2] if items else "en"
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">',
+        f"<channel><title>Bench feed {n}</title><link>https://feed{n}.example/</link>",
+        f"<description>Benchmark feed {n}</description><language>{'zh-cn' if lang == 'zh' else 'en'}</language>",
+    ]
+    for i, (title, text, _) in enumerate(items):
+        when = now - timedelta(minutes=60 + 17 * (n * per_feed + i) % 1140)  # 1 h .. 20 h ago
+        paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n") if p.strip())
+        out.append(
+            f"<item><title>{html.escape(title)}</title>"
+            f"<link>https://feed{n}.example/articles/{i}</link>"
+            f"<guid isPermaLink=\"false\">bench-feed-{n}-article-{i}</guid>"
+            f"<pubDate>{format_datetime(when)}</pubDate>"
+            f"<description>{html.escape(text[:200])}</description>"
+            f"<content:encoded><![CDATA[{paragraphs.replace(']]>', ']]&gt;')}]]></content:encoded></item>"
+        )
+    out.append("</channel></rss>")
+    return "\n".join(out)
+
+
+def write_feeds(root: Path, articles: list[tuple[str, str, str]], feeds: int, now: datetime) -> list[str]:
+    """Write `feeds` RSS files of len(articles)/feeds items each (one language per feed)."""
+    per = max(1, len(articles) // feeds)
+    by_lang = {lang: [a for a in articles if a[2] == lang] for lang in ("zh", "en")}
+    chunks: list[list[tuple[str, str, str]]] = []
+    for group in by_lang.values():
+        chunks += [group[i : i + per] for i in range(0, len(group), per)]
+    names = []
+    for n, chunk in enumerate(chunks):
+        name = f"feed{n:02d}.xml"
+        (root / name).write_text(_rss(n, chunk, now, per), encoding="utf-8")
+        names.append(name)
+    return names
+
+
+# ---------------------------------------------------------------- the fakes' process
+
+
+def _serve(root: str, delay: float, ports: Any, control: Any) -> None:
+    """Child process: FakeWeb on the feeds, a slow and an instant FakeOpenAI; report on request."""
+    if str(TESTS) not in sys.path:
+        sys.path.insert(0, str(TESTS))
+    from fakes.openai_server import FakeOpenAI
+    from fakes.web import FakeWeb
+
+    async def main() -> None:
+        async with FakeWeb(root=Path(root)) as web, FakeOpenAI(delay=delay) as slow, FakeOpenAI() as fast:
+            ports.put((web.url("/"), slow.base_url, fast.base_url))
+            loop = asyncio.get_running_loop()
+            while True:
+                command = await loop.run_in_executor(None, control.get)
+                if command == "stop":
+                    return
+                fake = slow if command == "slow" else fast
+                answers = [json.dumps(fake.answer_for(b), ensure_ascii=False) for b in fake.requests]
+                ports.put({"calls": fake.calls, "requests": fake.requests, "answers": answers})
+                fake.requests = []
+                fake.calls = 0
+
+    asyncio.run(main())
+
+
+# ---------------------------------------------------------------- one pipeline run
+
+
+def _settings(db: str, provider: str, base_url: str, concurrency: int) -> Settings:
+    return Settings(
+        storage=StorageSettings(path=db),
+        fetch=FetchSettings(allow_private_addresses=True),
+        summarizer=SummarizerSettings(provider=provider, base_url=base_url, model="fake-model",
+                                      concurrency=concurrency, timeout_seconds=30.0),
+    )
+
+
+def _factory(cfg: SummarizerSettings, key: str | None) -> Any:
+    return default_client(cfg, "sk-benchmark-fake")  # the fake accepts any key
+
+
+async def _pipeline(store: Store, settings: Settings, now: datetime, *, rebuild: bool = False
+                    ) -> tuple[float, dict[str, int], Any]:
+    """Timed fetch_all + digest build; returns (seconds, summarizer stats, digest)."""
+    summaries = SummaryService(store, settings, client_factory=_factory)
+    digests = DigestService(store, settings, summaries)
+    day = now.astimezone(ZoneInfo(settings.digest.timezone)).date()
+    try:
+        started = time.perf_counter()
+        await fetch_all(store, settings, now=now)
+        digest = await digests.get_or_build(day, settings.digest.language, now=now, rebuild=rebuild)
+        seconds = time.perf_counter() - started
+    finally:
+        await summaries.aclose()
+    return seconds, summaries.stats, digest
+
+
+def _fresh_store(tmp: Path, label: str, feed_urls: list[str]) -> Store:
+    store = Store(tmp / f"{label}.db")
+    for i, url in enumerate(feed_urls):
+        store.add_feed(url, f"Bench feed {i}")
+    return store
+
+
+def _memory_probe(db: str, feed_urls: list[str], base_url: str, concurrency: int, out: Any) -> None:
+    """Fresh process: the model pipeline under tracemalloc; report its peak and max RSS."""
+    logging.disable(logging.WARNING)
+    settings = _settings(db, "openai", base_url, concurrency)
+    store = Store(db)
+    for i, url in enumerate(feed_urls):
+        store.add_feed(url, f"Bench feed {i}")
+    tracemalloc.start()
+    seconds, _, _ = asyncio.run(_pipeline(store, settings, NOW))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    store.close()
+    out.put({"tracemalloc_peak_mb": peak / 1e6,
+             "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+             "seconds_under_tracemalloc": seconds})
+
+
+def _tokens(report: dict[str, Any]) -> dict[str, Any]:
+    prompts = [sum(estimate_tokens(m.get("content") or "") + 4 for m in r["messages"]) for r in report["requests"]]
+    answers = [estimate_tokens(a) for a in report["answers"]]
+    bounded = [r.get("max_tokens") for r in report["requests"]]
+    n = max(1, len(prompts))
+    by_script: dict[str, list[int]] = {"zh": [], "en": []}
+    for r, tokens in zip(report["requests"], prompts, strict=True):
+        user = r["messages"][-1].get("content") or ""
+        by_script["zh" if len(_CJK.findall(user)) * 4 > len(user) else "en"].append(tokens)
+    return {
+        **{f"prompt_tokens_per_{k}_article": sum(v) / len(v) for k, v in by_script.items() if v},
+        "calls_seen_by_server": report["calls"],
+        "prompt_tokens_per_article": sum(prompts) / n,
+        "prompt_tokens_max": max(prompts, default=0),
+        "completion_tokens_per_article": sum(answers) / n,
+        "max_tokens_on_every_call": bool(bounded) and all(isinstance(b, int) and b > 0 for b in bounded),
+        "max_tokens_values": sorted({b for b in bounded if b is not None}),
+    }
+
+
+async def _all_runs(tmp: Path, feed_urls: list[str], slow_url: str, fast_url: str,
+                    concurrency: int, naive: bool, control: Any, reports: Any) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+
+    async def report(which: str) -> dict[str, Any]:
+        control.put(which)
+        return await loop.run_in_executor(None, reports.get)
+
+    result: dict[str, Any] = {}
+    # warm imports, connection set-up and the corpus in the OS cache outside the timings
+    warm = _fresh_store(tmp, "warm", feed_urls[:2])
+    await _pipeline(warm, _settings(str(tmp / "warm.db"), "openai", fast_url, concurrency), NOW)
+    warm.close()
+    await report("fast")
+    warm = _fresh_store(tmp, "warm-extractive", feed_urls[:2])  # loads jieba's dictionary
+    await _pipeline(warm, _settings("", "extractive", fast_url, concurrency), NOW)
+    warm.close()
+
+    store = _fresh_store(tmp, "extractive", feed_urls)
+    secs, _, digest = await _pipeline(store, _settings("", "extractive", fast_url, concurrency), NOW)
+    result["extractive_seconds"] = secs
+    store.close()
+
+    store = _fresh_store(tmp, "zero", feed_urls)
+    secs, stats, _ = await _pipeline(store, _settings("", "openai", fast_url, concurrency), NOW)
+    result["zero_latency_model_seconds"] = secs
+    store.close()
+    await report("fast")
+
+    store = _fresh_store(tmp, "model", feed_urls)
+    secs, stats, digest = await _pipeline(store, _settings("", "openai", slow_url, concurrency), NOW)
+    served = await report("slow")
+    result.update(model_seconds=secs, model_calls=stats["model_calls"], fallbacks=stats["fallbacks"],
+                  fake_usage_prompt_per_call=stats["prompt_tokens"] / max(1, stats["model_calls"]),
+                  fake_usage_completion_per_call=stats["completion_tokens"] / max(1, stats["model_calls"]),
+                  stories=len({a.story_id for a in store.articles_between(NOW - timedelta(days=2), NOW)}),
+                  digest_items=sum(len(s.items) for s in digest.sections),
+                  articles_stored=store.count_articles(), **_tokens(served))
+
+    secs, warm_stats, _ = await _pipeline(store, _settings("", "openai", slow_url, concurrency), NOW, rebuild=True)
+    served = await report("slow")
+    result.update(warm_rerun_seconds=secs, warm_rerun_model_calls=warm_stats["model_calls"],
+                  warm_rerun_calls_seen_by_server=served["calls"])
+    store.close()
+
+    if naive:
+        store = _fresh_store(tmp, "naive", feed_urls)
+        secs, stats, _ = await _pipeline(store, _settings("", "openai", slow_url, 1), NOW)
+        await report("slow")
+        result.update(naive_seconds=secs, naive_model_calls=stats["model_calls"])
+        store.close()
+    return result
+
+
+def _first(queue: Any, child: Any) -> Any:
+    """The child's first message, or an error as soon as the child is gone."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            return queue.get(timeout=0.2)
+        except Exception:  # queue.Empty
+            if not child.is_alive():
+                raise RuntimeError("the fakes' process died before it started serving") from None
+    raise RuntimeError("the fakes' process did not start within 60 s")
+
+
+def run(articles: int = 200, feeds: int = 40, delay: float = 0.3, concurrency: int = 8,
+        naive: bool = True, memory: bool = True) -> dict[str, Any]:
+    """Run every phase once and return the figures (see the module docstring)."""
+    logging.disable(logging.WARNING)  # the pipeline's per-feed info/warnings are not the output
+    try:
+        return _run(articles, feeds, delay, concurrency, naive, memory)
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def _run(articles: int, feeds: int, delay: float, concurrency: int, naive: bool, memory: bool) -> dict[str, Any]:
+    texts = corpus_articles(articles)
+    ctx = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory(prefix="digestbot-e2e-") as tmpdir:
+        tmp = Path(tmpdir)
+        (tmp / "feeds").mkdir()
+        names = write_feeds(tmp / "feeds", texts, feeds, NOW)
+        reports, control = ctx.Queue(), ctx.Queue()
+        child = ctx.Process(target=_serve, args=(str(tmp / "feeds"), delay, reports, control), daemon=True)
+        child.start()
+        try:
+            web_root, slow_url, fast_url = _first(reports, child)
+            feed_urls = [web_root + n for n in names]
+            # each run's store path is set by _fresh_store; settings only need it for the probe
+            result = asyncio.run(_all_runs(tmp, feed_urls, slow_url, fast_url, concurrency, naive,
+                                           control, reports))
+            if memory:
+                out = ctx.Queue()
+                probe = ctx.Process(target=_memory_probe,
+                                    args=(str(tmp / "memory.db"), feed_urls, slow_url, concurrency, out))
+                probe.start()
+                result.update(out.get(timeout=600))
+                probe.join(30)
+        finally:
+            control.put("stop")
+            child.join(10)
+            if child.is_alive():
+                child.kill()
+    calls = result["model_calls"]
+    latency_bound = delay * calls / concurrency
+    floor = result["zero_latency_model_seconds"]
+    ideal = max(latency_bound, floor)
+    result.update(
+        articles=len(texts), feeds=len(names), delay_seconds=delay, concurrency=concurrency,
+        latency_bound_seconds=latency_bound, cpu_floor_seconds=floor, ideal_seconds=ideal,
+        ratio_to_ideal=result["model_seconds"] / ideal if ideal else None,
+    )
+    if naive:
+        result["speedup_vs_naive"] = result["naive_seconds"] / result["model_seconds"]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20 articles in 4 feeds, no naive run")
+    args = parser.parse_args()
+    figures = run(20, 4, naive=False) if args.quick else run()
+    print(json.dumps(figures, indent=2, ensure_ascii=False, default=str))
+
+
+if __name__ == "__main__":
+    main()
