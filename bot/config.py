@@ -317,7 +317,7 @@ def parse_hhmm(value: str) -> tuple[int, int] | None:
 def valid_timezone(name: str) -> bool:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a directory; long names
         return False
     return True
 
@@ -344,7 +344,7 @@ def validate(s: Settings) -> Settings:
         "chat.summarize_per_user_per_hour": s.chat.summarize_per_user_per_hour,
     }
     for key, value in positive.items():
-        if value <= 0:
+        if not value > 0:  # written this way so that nan fails too
             fail(key, f"must be greater than 0, not {value}")
     for key, value in {
         "fetch.max_redirects": s.fetch.max_redirects,
@@ -353,7 +353,7 @@ def validate(s: Settings) -> Settings:
         "scheduler.catch_up_grace_minutes": s.scheduler.catch_up_grace_minutes,
         "scheduler.misfire_grace_seconds": s.scheduler.misfire_grace_seconds,
     }.items():
-        if value < 0:
+        if not value >= 0:
             fail(key, f"must not be negative, not {value}")
     if s.summarizer.provider not in ("extractive", "openai"):
         fail("summarizer.provider", f"must be 'extractive' or 'openai', not {s.summarizer.provider!r}")
