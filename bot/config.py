@@ -367,6 +367,10 @@ def validate(s: Settings) -> Settings:
         fail("chat.default_time", f"must be HH:MM, not {s.chat.default_time!r}")
     if s.telegram.mode not in ("polling", "webhook"):
         fail("telegram.mode", f"must be 'polling' or 'webhook', not {s.telegram.mode!r}")
+    if s.telegram.mode == "webhook" and not s.telegram.webhook_url.startswith("https://"):
+        fail("telegram.webhook_url", "must be an https:// URL in webhook mode (Telegram requires it)")
+    if not 0 < s.telegram.webhook_port < 65536:
+        fail("telegram.webhook_port", f"must be a port number, not {s.telegram.webhook_port}")
     if s.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         fail("logging.level", f"must be DEBUG, INFO, WARNING or ERROR, not {s.logging.level!r}")
     for i, feed in enumerate(s.feeds):

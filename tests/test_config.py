@@ -86,6 +86,8 @@ def test_unknown_key_names_key_and_file(tmp_path: Path) -> None:
         ("[[feeds]]\nurl = 'ftp://x'\n", "feeds[0].url"),
         ("[[feeds]]\nurl = 'https://x/feed'\nsection = 'nope'\n", "feeds[0].section"),
         ("storage = 3\n", "storage"),
+        ("[telegram]\nmode = 'webhook'\n", "telegram.webhook_url"),
+        ("[telegram]\nwebhook_port = 70000\n", "telegram.webhook_port"),
         ("[[digest.sections]]\nkey = 'a'\nname = 'A'\n[[digest.sections]]\nkey = 'a'\nname = 'B'\n",
          "digest.sections"),
     ],
