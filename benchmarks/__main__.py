@@ -1,0 +1,365 @@
+"""`python -m benchmarks`: every benchmark, each beside its reference in the same run, written to
+docs/benchmarks.md as one table plus a short section per benchmark.
+
+    python -m benchmarks [--quick] [--only NAME] [--output PATH]
+
+--quick runs tiny limits (seconds, for the smoke test; its figures mean nothing); --only runs one
+of: parse, extraction, rouge, dedup, e2e, delivery.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES = ("parse", "extraction", "rouge", "dedup", "e2e", "delivery")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table; `met` is None when the figure has no goal."""
+
+    what: str
+    ours: str
+    reference: str
+    ratio: str
+    goal: str = "—"
+    met: bool | None = None
+
+
+def _f(value: float, digits: int = 2) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def _ratio(a: float, b: float, digits: int = 2) -> str:
+    return f"{a / b:.{digits}f}×" if b else "—"
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f} %"
+
+
+# ---------------------------------------------------------------- running
+
+
+@contextlib.contextmanager
+def _few_bulk_feeds(count: int) -> Iterator[None]:
+    """--quick: point the parse benchmark at a handful of the bulk feeds."""
+    from benchmarks import parse
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in sorted(p for p in parse.BULK.iterdir() if p.is_file())[:count]:
+            (Path(tmp) / path.name).symlink_to(path)
+        with mock.patch.object(parse, "BULK", Path(tmp)):
+            yield
+
+
+def run_one(name: str, quick: bool) -> dict[str, Any]:
+    """Run benchmark `name` with full or --quick limits; returns its figures."""
+    if name == "parse":
+        from benchmarks import parse
+
+        if quick:
+            with _few_bulk_feeds(5):
+                return parse.run(1)
+        return parse.run(3)
+    if name == "extraction":
+        from benchmarks import extraction
+
+        return extraction.run(5 if quick else None)
+    if name == "rouge":
+        from benchmarks import rouge
+
+        return rouge.run(20 if quick else None)
+    if name == "dedup":
+        from benchmarks import dedup
+
+        return dedup.run(5, quick=True) if quick else dedup.run()
+    if name == "e2e":
+        from benchmarks import e2e
+
+        if quick:
+            return e2e.run(8, 2, delay=0.05, naive=False, memory=False)
+        return e2e.run()
+    if name == "delivery":
+        from benchmarks import delivery
+
+        return delivery.run(3, scale=20.0) if quick else delivery.run()
+    raise ValueError(f"unknown benchmark {name!r}; one of {', '.join(NAMES)}")
+
+
+# ---------------------------------------------------------------- rows per benchmark
+
+
+def rows_parse(r: dict[str, Any]) -> list[Row]:
+    return [
+        Row("Feed parsing, feeds/s (feeds-bulk, vs plain feedparser)", _f(r["ours_feeds_per_s"], 1),
+            _f(r["plain_feeds_per_s"], 1), _ratio(r["ours_feeds_per_s"], r["plain_feeds_per_s"])),
+        Row("Feed parsing, MB/s", _f(r["ours_mb_per_s"]), _f(r["plain_mb_per_s"]),
+            _ratio(r["ours_mb_per_s"], r["plain_mb_per_s"])),
+        Row("Feed items found / agreeing with feedparser", f"{r['ours_items']:.0f} / {r['items_agreeing']:.0f}",
+            f"{r['plain_items']:.0f}", _ratio(r["items_agreeing"], r["plain_items"], 3)),
+    ]
+
+
+def _extraction_parts(r: dict[str, Any]) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    ours = next(v for k, v in r.items() if k.startswith("digestbot"))
+    return ours, r["trafilatura default"], r["readability-lxml"]
+
+
+def rows_extraction(r: dict[str, Any]) -> list[Row]:
+    ours, traf, read = _extraction_parts(r)
+    return [
+        Row("Extraction F1 (scrapinghub, vs trafilatura default)", _f(ours["f1"], 3), _f(traf["f1"], 3),
+            _ratio(ours["f1"], traf["f1"], 3), "≥ 0.955", ours["f1"] >= 0.955),
+        Row("Extraction F1 (vs readability-lxml)", _f(ours["f1"], 3), _f(read["f1"], 3),
+            _ratio(ours["f1"], read["f1"], 3)),
+        Row("Extraction pages/s, one core (vs trafilatura default)", _f(ours["pages_per_s"], 1),
+            _f(traf["pages_per_s"], 1), _ratio(ours["pages_per_s"], traf["pages_per_s"]), "≥ 80",
+            ours["pages_per_s"] >= 80),
+    ]
+
+
+def rows_rouge(r: dict[str, Any]) -> list[Row]:
+    rows = []
+    for key, label in (("lcsts", "LCSTS zh"), ("cnndm", "CNN/DM en")):
+        ours, lead = r[key]["extractive"], r[key]["lead-3"]
+        for metric in ("rouge1", "rouge2", "rougeL"):
+            rows.append(Row(f"Offline summary {metric.upper().replace('ROUGE', 'ROUGE-')} F1, {label} "
+                            f"({r[key]['samples']} samples, vs lead-3)", _f(ours[metric]), _f(lead[metric]),
+                            _ratio(ours[metric], lead[metric], 3), "> lead-3", ours[metric] > lead[metric]))
+    return rows
+
+
+def rows_dedup(r: dict[str, Any]) -> list[Row]:
+    p, c, s = r["feed_pairs"], r["corpus"], r["synthetic"]
+    rows = [
+        Row(f"Dedup recall, same-story feed pairs A–I ({p['pairs']} pairs; vs exact content hash)",
+            _pct(p["recall"]), _pct(p["hash_recall"]), _ratio(p["recall"], p["hash_recall"]) if p["hash_recall"] else "—",
+            "≥ 98 %", p["recall"] >= 0.98),
+        Row(f"Dedup false merges, all {c['entries']:,} corpus entries + negative set N",
+            str(c["false_merges"] + p["negative_links"]), "0", "—", "0", c["false_merges"] + p["negative_links"] == 0),
+    ]
+    for lang in ("en", "zh"):
+        for share in (2, 5, 10):
+            d = s[f"{lang}_{share}pct"]
+            goal = share <= 5
+            rows.append(Row(
+                f"Dedup recall, {lang} copies with {share} % words edited ({d['texts']} texts; vs hash)",
+                _pct(d["recall"]) + (f", {d['false_matches']} false" if d["false_matches"] else ", 0 false"),
+                _pct(d["hash_recall"]), "—", "≥ 98 %, 0 false" if goal else "— (no goal)",
+                (d["recall"] >= 0.98 and d["false_matches"] == 0) if goal else None,
+            ))
+    return rows
+
+
+def rows_e2e(r: dict[str, Any]) -> list[Row]:
+    rows = [
+        Row(f"End to end: digest wall time, {r['articles']} articles / {r['feeds']} feeds, model "
+            f"{r['delay_seconds'] * 1000:.0f} ms (vs ideal)", f"{_f(r['model_seconds'])} s",
+            f"{_f(r['ideal_seconds'])} s", _ratio(r["model_seconds"], r["ideal_seconds"]), "≤ 1.15×",
+            r["model_seconds"] <= 1.15 * r["ideal_seconds"]),
+    ]
+    if "naive_seconds" in r:
+        rows.append(Row("End to end vs naive pipeline (one model call at a time)", f"{_f(r['model_seconds'])} s",
+                        f"{_f(r['naive_seconds'])} s", _ratio(r["model_seconds"], r["naive_seconds"])))
+    rows += [
+        Row("Prompt tokens per article (estimated from request text)", _f(r["prompt_tokens_per_article"], 0),
+            f"fake's usage: {_f(r['fake_usage_prompt_per_call'], 0)}", "—", "≤ 1,200",
+            r["prompt_tokens_per_article"] <= 1200),
+        Row("Completion tokens per article (estimated)", _f(r["completion_tokens_per_article"], 0),
+            f"fake's usage: {_f(r['fake_usage_completion_per_call'], 0)}", "—", "≤ 400",
+            r["completion_tokens_per_article"] <= 400),
+        Row("max_tokens set on every model call", "yes" if r["max_tokens_on_every_call"] else "no",
+            f"{r['calls_seen_by_server']} calls", "—", "every call", r["max_tokens_on_every_call"]),
+        Row("Model calls on a warm re-run (same store)", str(r["warm_rerun_calls_seen_by_server"]),
+            f"{r['model_calls']} on the cold run", "—", "0", r["warm_rerun_calls_seen_by_server"] == 0),
+    ]
+    if "tracemalloc_peak_mb" in r:
+        rows += [
+            Row("Peak memory, tracemalloc (model run, fresh process)", f"{_f(r['tracemalloc_peak_mb'], 1)} MB",
+                "—", "—", "≤ 250 MB", r["tracemalloc_peak_mb"] <= 250),
+            Row("Peak memory, ru_maxrss (same process)", f"{_f(r['ru_maxrss_mb'], 1)} MB", "—", "—",
+                "≤ 250 MB", r["ru_maxrss_mb"] <= 250),
+        ]
+    return rows
+
+
+def rows_delivery(r: dict[str, Any]) -> list[Row]:
+    n = r["telegram_chats"]
+    scaled = "" if r["time_scale"] == 1 else f", time ×{r['time_scale']:g}"
+    return [
+        Row(f"Delivery wall time, {n} Telegram chats + {r['discord_channels']} Discord channels "
+            f"(vs platform floor{scaled})",
+            f"{_f(r['wall_seconds'])} s", f"{_f(r['floor_seconds'])} s",
+            _ratio(r["wall_seconds"], r["floor_seconds"]), "≤ 1.1×", r["wall_seconds"] <= 1.1 * r["floor_seconds"]),
+        Row(f"Delivery messages lost / duplicated (of {r['messages_total']})",
+            f"{r['messages_lost']} / {r['duplicates']}", "—", "—", "0 lost", r["messages_lost"] == 0),
+        Row("Delivery 429s after the first second", str(r["http_429_after_first_second"]),
+            f"{r['http_429_telegram'] + r['http_429_discord']} in all", "—", "0",
+            r["http_429_after_first_second"] == 0),
+    ]
+
+
+ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
+    "parse": rows_parse, "extraction": rows_extraction, "rouge": rows_rouge, "dedup": rows_dedup,
+    "e2e": rows_e2e, "delivery": rows_delivery,
+}
+TITLES = {
+    "parse": "Feed parsing", "extraction": "Main-text extraction", "rouge": "Offline summaries (ROUGE)",
+    "dedup": "Near-duplicate detection", "e2e": "End to end: fetch and digest with a model",
+    "delivery": "Delivery to Telegram and Discord",
+}
+HOW = {
+    "parse": "The project's parse path (`bot.ingest.parse.parse_feed_bytes`: encoding repair, HTML "
+             "sanitised to text, language, canonical URLs) and plain `feedparser.parse` on the same bytes of "
+             "every file in `../shared/corpus/feeds-bulk/`, alternating, median of 3 rounds. Items agree when "
+             "both find the same canonical link. Ours does more work per item, so a ratio below 1× is its cost.",
+    "extraction": "F1 by the scrapinghub benchmark's own definition (4-token shingles, per-page normalised, "
+                  "precision and recall averaged over pages) on its pages in `../shared/corpus/articles/`, "
+                  "ours (`bot.ingest.extract`) beside trafilatura's default and readability-lxml in one process "
+                  "on one core.",
+    "rouge": "ROUGE F1 × 100 of the extractive summarizer's three points against the human summaries, beside "
+             "the first three sentences (lead-3); characters for LCSTS (zh), words for CNN/DailyMail (en). "
+             "The scorer is cross-checked against the corpus's ROUGE fixtures and the rouge-score package.",
+    "dedup": "`bot.ingest.dedup` (bottom-k MinHash over 5-character shingles, THRESHOLD 0.55) as ingest uses "
+             "it. Same-story pairs: entries of two files of one corpus set (A–I) sharing a link; linked when "
+             "ingest's URL lookup or the sketch links them. False merges: all entries of `feeds/` through one "
+             "index, matched before added, cross-feed only; a match is false unless the two share a link or a "
+             "headline (reprint). Synthetic: each corpus article (≥ 500 characters) copied with 2/5/10 % of its "
+             "words replaced (English words, Chinese jieba words; seeded) and matched against all originals. "
+             "Reference: exact content-hash equality.",
+    "e2e": "Feeds written from real corpus texts (half Chinese, half English; full text inline, dated within "
+           "the window) served by FakeWeb; `summarizer.provider = \"openai\"` through the real `openai` client "
+           "to FakeOpenAI answering in 300 ms, concurrency 8. Both fakes run in a child process. Timed: "
+           "`fetch_all` + `DigestService.get_or_build` on a fresh store. Ideal = max(latency × calls ÷ "
+           "concurrency, CPU floor), the CPU floor being the same pipeline against the fake at zero latency. "
+           "Naive = concurrency 1. Warm re-run = the same store, `fetch_all` again (304s) and a rebuild. "
+           "Tokens are estimated from the exact request and answer text (~4 characters per token for Latin "
+           "text, 1 per CJK character, +4 per message) because the fake's `usage` is characters ÷ 3. Peak "
+           "memory: the model run again in a fresh process under tracemalloc, and that process's ru_maxrss.",
+    "delivery": "One 30-item Chinese digest rendered for each platform and sent by `send_due` through the real "
+                "python-telegram-bot and discord.py to the fake Bot API and Discord REST/gateway servers (in a "
+                "child process) with their rate limits on. Floor = the time the platforms' documented ceilings "
+                "allow for that many messages (Telegram 30/s overall, 1/s per chat; Discord 5 per 5 s per "
+                "channel, 50/s).",
+}
+
+
+def why_missed(name: str, r: dict[str, Any]) -> list[str]:
+    """One sentence per missed goal: by how much, and the measured cause."""
+    out = []
+    if name == "extraction":
+        ours, traf, _ = _extraction_parts(r)
+        if ours["pages_per_s"] < 80:
+            out.append(f"Pages/s: {_f(ours['pages_per_s'], 1)} vs ≥ 80, {_pct(1 - ours['pages_per_s'] / 80)} "
+                       f"short. Machine-bound: trafilatura's default, which our extractor wraps, itself runs at "
+                       f"{_f(traf['pages_per_s'], 1)} pages/s on this core in the same run.")
+        if ours["f1"] < 0.955:
+            out.append(f"F1 {_f(ours['f1'], 3)} vs ≥ 0.955.")
+    if name == "e2e":
+        ideal, wall = r["ideal_seconds"], r["model_seconds"]
+        if wall > 1.15 * ideal:
+            out.append(
+                f"Wall time {_f(wall)} s = {_ratio(wall, ideal)} the ideal {_f(ideal)} s (goal 1.15×, missed by "
+                f"{_f(wall - 1.15 * ideal)} s). Profiled: `fetch_all` takes {_f(r['model_fetch_seconds'])} s "
+                f"(parsing, sketches, SQLite inserts, loopback HTTP) before the first model call, because the "
+                f"digest is built only after ingest finishes; the ideal assumes fetching overlaps the model "
+                f"calls. The summarising phase itself takes {_f(r['model_build_seconds'])} s against the "
+                f"{_f(r['latency_bound_seconds'])} s latency bound (the `openai` client's per-call CPU inside the "
+                f"8 slots). The builder summarises every story in the window ({r['model_calls']} calls) though "
+                f"the digest shows {r['digest_items']}. Closing the gap needs summarising new articles while "
+                f"other feeds are still being fetched — a design change, not a small fix.")
+        if r["prompt_tokens_per_article"] > 1200:
+            zh, en = r.get("prompt_tokens_per_zh_article", 0), r.get("prompt_tokens_per_en_article", 0)
+            out.append(
+                f"Prompt tokens {_f(r['prompt_tokens_per_article'], 0)} per article vs ≤ 1,200 (over by "
+                f"{_pct(r['prompt_tokens_per_article'] / 1200 - 1)}): Chinese articles average {_f(zh, 0)}, "
+                f"English {_f(en, 0)} (max {r['prompt_tokens_max']}). `summarizer.max_input_chars` (4000) "
+                f"counts characters, and a CJK character is about one token, so a long Chinese article sends "
+                f"up to ~4,000 tokens plus ~330 of instructions. A token-based input budget (about 3,400 Latin "
+                f"or 850 CJK characters) would meet the goal; left to the summarize area as it trades context "
+                f"for cost.")
+    if name == "delivery" and r["wall_seconds"] > 1.1 * r["floor_seconds"]:
+        out.append(f"Wall time {_ratio(r['wall_seconds'], r['floor_seconds'])} the floor (goal 1.1×).")
+    return out
+
+
+def _machine() -> str:
+    return (f"{platform.machine()}, {os.cpu_count()} CPU (nproc {len(os.sched_getaffinity(0))}), "
+            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+
+
+def markdown(results: dict[str, dict[str, Any]], seconds: dict[str, float], errors: dict[str, str],
+             quick: bool, total: float) -> str:
+    """The whole docs/benchmarks.md page."""
+    lines = [
+        "# Benchmarks", "",
+        f"Written by `python -m benchmarks{' --quick' if quick else ''}` on "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {total:.0f} s. Machine: {_machine()}. Every figure is "
+        "measured beside its reference in the same run, offline, against `../shared/corpus` and local fakes.",
+    ]
+    if quick:
+        lines += ["", "**--quick run: tiny limits, the figures are not meaningful.**"]
+    lines += ["", "| what | this project | reference (same run) | ratio | goal | met? |", "|---|---|---|---|---|---|"]
+    for name in NAMES:
+        if name in errors:
+            lines.append(f"| {TITLES[name]} | not run: {errors[name]} | — | — | — | — |")
+        for row in ROWS[name](results[name]) if name in results else []:
+            met = "—" if row.met is None else ("yes" if row.met else "**no**")
+            lines.append(f"| {row.what} | {row.ours} | {row.reference} | {row.ratio} | {row.goal} | {met} |")
+    for name in NAMES:
+        if name not in results and name not in errors:
+            continue
+        lines += ["", f"## {TITLES[name]}", "", HOW[name]]
+        if name in results:
+            lines += ["", f"Ran in {seconds[name]:.1f} s."]
+            misses = why_missed(name, results[name])
+            if misses:
+                lines += ["", "Goals missed:", ""] + [f"- {m}" for m in misses]
+        else:
+            lines += ["", f"Not run: {errors[name]}"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny limits (smoke test)")
+    parser.add_argument("--only", choices=NAMES, help="run one benchmark")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args(argv)
+    results: dict[str, dict[str, Any]] = {}
+    seconds: dict[str, float] = {}
+    errors: dict[str, str] = {}
+    started = time.perf_counter()
+    for name in [args.only] if args.only else NAMES:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        try:
+            results[name] = run_one(name, args.quick)
+        except Exception as exc:  # one broken benchmark still leaves the others' figures
+            errors[name] = f"{type(exc).__name__}: {exc}".replace("|", "/")[:200]
+        seconds[name] = time.perf_counter() - t0
+        print(f"  {name}: {seconds[name]:.1f} s{' — ' + errors[name] if name in errors else ''}",
+              file=sys.stderr, flush=True)
+    page = markdown(results, seconds, errors, args.quick, time.perf_counter() - started)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(page, encoding="utf-8")
+    print(page)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
