@@ -71,7 +71,7 @@ def _rss(items: list[str], title: str = "Feed", prolog: str = "") -> bytes:
     return (
         f'<?xml version="1.0" encoding="utf-8"?>{prolog}<rss version="2.0"><channel>'
         f"<title>{title}</title><link>https://news.example/</link>{''.join(items)}</channel></rss>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def _item(title: str, link: str, text: str, hours: float = 1.0) -> str:
@@ -263,7 +263,7 @@ def check_discord(payload: dict) -> None:
     assert payload["allowed_mentions"] == {"parse": []}
     for s in discord_strings(payload):
         assert not _MENTION.search(s), s[:200]
-        assert not re.search(r"(?<!\\)<(script|img|a )", s, re.I), s[:200]
+        assert not re.search(r"(?<!\\)<(script|img|a )", s, re.IGNORECASE), s[:200]
     for url in discord_urls(payload):
         assert url.startswith(("https://", "http://")) and "javascript" not in url.lower(), url
 

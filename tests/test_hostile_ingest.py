@@ -103,9 +103,8 @@ async def test_summarize_url_pointing_inside_is_refused_directly_and_by_redirect
     settings = Settings(fetch=FetchSettings(timeout_seconds=2))
     with pytest.raises(FetchError) as direct:
         await fetch_page_text(target, settings)
-    async with FakeWeb() as web:
-        async with make_client(settings.fetch, exempt=frozenset({("127.0.0.1", web.port)})) as client:
-            with pytest.raises(FetchError) as redirected:
-                await fetch_page_text(web.url(f"/_h/redirect?to={target}"), settings, client=client)
+    async with FakeWeb() as web, make_client(settings.fetch, exempt=frozenset({("127.0.0.1", web.port)})) as client:
+        with pytest.raises(FetchError) as redirected:
+            await fetch_page_text(web.url(f"/_h/redirect?to={target}"), settings, client=client)
     assert phrase in direct.value.reason and phrase in redirected.value.reason
     assert all(port == web.port for _host, port in dialled)  # only the exempt test server was dialled
