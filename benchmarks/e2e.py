@@ -193,21 +193,25 @@ def _fresh_store(tmp: Path, label: str, feed_urls: list[str]) -> Store:
     return store
 
 
-def _memory_probe(db: str, feed_urls: list[str], base_url: str, concurrency: int, out: Any) -> None:
-    """Fresh process: the model pipeline under tracemalloc; report its peak and max RSS."""
+def _memory_probe(db: str, feed_urls: list[str], base_url: str, concurrency: int, trace: bool,
+                  out: Any) -> None:
+    """Fresh process: the model pipeline once; report the tracemalloc peak (when `trace`; its own
+    bookkeeping inflates RSS, so max RSS comes from a second, untraced probe)."""
     logging.disable(logging.WARNING)
     settings = _settings(db, "openai", base_url, concurrency)
     store = Store(db)
     for i, url in enumerate(feed_urls):
         store.add_feed(url, f"Bench feed {i}")
-    tracemalloc.start()
+    if trace:
+        tracemalloc.start()
     seconds, _, _ = asyncio.run(_pipeline(store, settings, NOW))
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
     store.close()
-    out.put({"tracemalloc_peak_mb": peak / 1e6,
-             "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-             "seconds_under_tracemalloc": seconds})
+    if trace:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        out.put({"tracemalloc_peak_mb": peak / 1e6, "seconds_under_tracemalloc": seconds})
+    else:
+        out.put({"ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
 
 def _tokens(report: dict[str, Any]) -> dict[str, Any]:
@@ -286,16 +290,16 @@ async def _all_runs(tmp: Path, feed_urls: list[str], slow_url: str, fast_url: st
     return result
 
 
-def _first(queue: Any, child: Any) -> Any:
+def _first(queue: Any, child: Any, timeout: float = 60) -> Any:
     """The child's first message, or an error as soon as the child is gone."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             return queue.get(timeout=0.2)
         except Exception:  # queue.Empty
             if not child.is_alive():
-                raise RuntimeError("the fakes' process died before it started serving") from None
-    raise RuntimeError("the fakes' process did not start within 60 s")
+                raise RuntimeError("a benchmark child process died before it reported") from None
+    raise RuntimeError(f"a benchmark child process did not report within {timeout:.0f} s")
 
 
 def run(articles: int = 200, feeds: int = 40, delay: float = 0.3, concurrency: int = 8,
@@ -324,12 +328,12 @@ def _run(articles: int, feeds: int, delay: float, concurrency: int, naive: bool,
             # each run's store path is set by _fresh_store; settings only need it for the probe
             result = asyncio.run(_all_runs(tmp, feed_urls, slow_url, fast_url, concurrency, naive,
                                            control, reports))
-            if memory:
+            for trace in (True, False) if memory else ():
                 out = ctx.Queue()
-                probe = ctx.Process(target=_memory_probe,
-                                    args=(str(tmp / "memory.db"), feed_urls, slow_url, concurrency, out))
+                probe = ctx.Process(target=_memory_probe, args=(
+                    str(tmp / f"memory-{trace}.db"), feed_urls, slow_url, concurrency, trace, out))
                 probe.start()
-                result.update(out.get(timeout=600))
+                result.update(_first(out, probe, 600))
                 probe.join(30)
         finally:
             control.put("stop")
