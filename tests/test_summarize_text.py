@@ -58,4 +58,6 @@ def test_tokens_mixed_language_drops_stopwords() -> None:
 
 def test_jieba_is_quiet() -> None:
     tokens("机器学习")
-    assert logging.getLogger("jieba").level == logging.WARNING
+    # at least WARNING: jieba's INFO lines ("Building prefix dict ...") never reach the user's log
+    # (the CLI may have raised it further for one-shot commands)
+    assert logging.getLogger("jieba").level >= logging.WARNING
