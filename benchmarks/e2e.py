@@ -193,6 +193,18 @@ def _fresh_store(tmp: Path, label: str, feed_urls: list[str]) -> Store:
     return store
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak RSS. Linux carries ru_maxrss across fork+exec (a spawned child starts
+    with its parent's peak), so VmHWM of the process's own address space is read when available."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _memory_probe(db: str, feed_urls: list[str], base_url: str, concurrency: int, trace: bool,
                   out: Any) -> None:
     """Fresh process: the model pipeline once; report the tracemalloc peak (when `trace`; its own
@@ -211,7 +223,7 @@ def _memory_probe(db: str, feed_urls: list[str], base_url: str, concurrency: int
         tracemalloc.stop()
         out.put({"tracemalloc_peak_mb": peak / 1e6, "seconds_under_tracemalloc": seconds})
     else:
-        out.put({"ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+        out.put({"peak_rss_mb": _peak_rss_mb()})
 
 
 def _tokens(report: dict[str, Any]) -> dict[str, Any]:
