@@ -140,3 +140,4 @@ def test_a_second_connection_sees_committed_rows(tmp_path: Path) -> None:
     assert other.execute("SELECT COUNT(*) FROM feeds").fetchone()[0] == 1
     other.close()
     s.close()
+

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date, datetime
 
 from bot.config import Settings
 from bot.digest.builder import Summarizer, build_digest
+from bot.locks import KeyedLocks
 from bot.models import Digest
 from storage import Store
 
@@ -21,13 +21,7 @@ class DigestService:
         self.store = store
         self.settings = settings
         self.summaries = summaries
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
-
-    def _lock(self, key: tuple[str, str]) -> asyncio.Lock:
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        return lock
+        self._locks = KeyedLocks()
 
     async def get_or_build(
         self, day: date, language: str, *, now: datetime, rebuild: bool = False
@@ -38,9 +32,8 @@ class DigestService:
             stored = self.store.get_digest(*key)
             if stored is not None:
                 return stored
-        lock = self._lock(key)
-        waited = lock.locked()
-        async with lock:
+        waited = self._locks.busy(key)
+        async with self._locks.hold(key):
             # Whoever waited on a build in progress takes its result instead of building again.
             if not rebuild or waited:
                 stored = self.store.get_digest(*key)

@@ -8,9 +8,14 @@ import logging
 from collections.abc import Sequence
 
 from bot.config import Settings, secret
+from bot.locks import KeyedLocks
 from bot.models import Article, Summary
 from bot.summarize import extractive
-from bot.summarize.openai_provider import ClientFactory, ModelOutputError, OpenAISummarizer
+from bot.summarize.openai_provider import (
+    ClientFactory,
+    ModelOutputError,
+    OpenAISummarizer,
+)
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -43,7 +48,7 @@ class SummaryService:
         self.settings = settings
         cfg = settings.summarizer
         self._semaphore = asyncio.Semaphore(cfg.concurrency)
-        self._locks: dict[tuple[str, str, str, str, str], asyncio.Lock] = {}
+        self._locks = KeyedLocks()
         self._stats = {
             "model_calls": 0, "cache_hits": 0, "fallbacks": 0, "prompt_tokens": 0,
             "completion_tokens": 0,
@@ -101,8 +106,7 @@ class SummaryService:
         if self.model is None:
             return self._extractive(content_hash, title, text, language, kind)
         key = (content_hash, "openai", self.model.model, language, kind)
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:  # the same story in two feeds costs one call, not two
+        async with self._locks.hold(key):  # the same story in two feeds costs one call, not two
             cached = self.store.get_summary(*key)
             if cached is not None:
                 self._stats["cache_hits"] += 1
