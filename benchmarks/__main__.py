@@ -297,14 +297,15 @@ def why_missed(name: str, r: dict[str, Any]) -> list[str]:
                 f"or 850 CJK characters) would meet the goal; left to the summarize area as it trades context "
                 f"for cost.")
     if name == "delivery" and r["wall_seconds"] > 1.1 * r["floor_seconds"]:
+        late = max(("telegram", "discord"), key=lambda p: r[f"{p}_last_send_seconds"] - r[f"{p}_floor_seconds"])
         out.append(
             f"Wall time {_ratio(r['wall_seconds'], r['floor_seconds'])} the floor (goal 1.1×, missed by "
             f"{_f(r['wall_seconds'] - 1.1 * r['floor_seconds'])} s). Telegram's last message lands at "
             f"{_f(r['telegram_last_send_seconds'])} s against its floor of {_f(r['telegram_floor_seconds'])} s; "
             f"Discord's ({r['messages_per_chat']['discord']} messages × {r['discord_channels']} channels) at "
-            f"{_f(r['discord_last_send_seconds'])} s against {_f(r['discord_floor_seconds'])} s, so the tail is "
-            f"Discord's: the floor counts from the start of the last rate window, while every paced send "
-            f"also waits for the fake's answer before its slot frees (owned by the delivery area).")
+            f"{_f(r['discord_last_send_seconds'])} s against {_f(r['discord_floor_seconds'])} s; the later one "
+            f"is {late.capitalize()}. The floor counts to the start of the last rate window, while every paced "
+            f"send also holds its slot until the fake answers (owned by the delivery area).")
     return out
 
 
