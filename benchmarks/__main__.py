@@ -319,9 +319,9 @@ def markdown(results: dict[str, dict[str, Any]], seconds: dict[str, float], erro
     """The whole docs/benchmarks.md page."""
     lines = [
         "# Benchmarks", "",
-        f"Written by `python -m benchmarks{' --quick' if quick else ''}` on "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {total:.0f} s. Machine: {_machine()}. Every figure is "
-        "measured beside its reference in the same run, offline, against `../shared/corpus` and local fakes.",
+        (f"Written by `python -m benchmarks{' --quick' if quick else ''}` on "
+         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {total:.0f} s. Machine: {_machine()}. Every figure is "
+         "measured beside its reference in the same run, offline, against `../shared/corpus` and local fakes."),
     ]
     if quick:
         lines += ["", "**--quick run: tiny limits, the figures are not meaningful.**"]
@@ -361,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         try:
             results[name] = run_one(name, args.quick)
-        except Exception as exc:  # one broken benchmark still leaves the others' figures
+        except Exception as exc:  # noqa: BLE001 - one broken benchmark still leaves the others' figures
             errors[name] = f"{type(exc).__name__}: {exc}".replace("|", "/")[:200]
         seconds[name] = time.perf_counter() - t0
         print(f"  {name}: {seconds[name]:.1f} s{' — ' + errors[name] if name in errors else ''}",

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks.common import CORPUS, require_corpus
+from bot.ingest import FetchError
 from bot.ingest.dedup import THRESHOLD, DedupIndex, signature, similarity
 from bot.ingest.lang import detect_language
 from bot.ingest.parse import STUB_CHARS, parse_feed_bytes
@@ -76,7 +77,7 @@ class Entry:
 def link_key(url: str) -> str:
     """The manifest's comparison: lower-case, no scheme, no leading www., no trailing slash."""
     u = re.sub(r"^[a-z][a-z0-9+.-]*://", "", url.strip().lower())
-    return (u[4:] if u.startswith("www.") else u).rstrip("/")
+    return u.removeprefix("www.").rstrip("/")
 
 
 def load_entries(only: set[str] | None = None) -> list[Entry]:
@@ -87,7 +88,7 @@ def load_entries(only: set[str] | None = None) -> list[Entry]:
     for n, path in enumerate(files):
         try:
             parsed = parse_feed_bytes(path.read_bytes(), url=f"https://corpus.example/{path.name}")
-        except Exception:  # a feed our parser refuses has no entries to dedup
+        except FetchError:  # a feed our parser refuses has no entries to dedup
             continue
         for e in parsed.entries:
             language = e.language or detect_language(f"{e.title}\n{e.text}")

@@ -23,13 +23,13 @@ import json
 import logging
 import math
 import multiprocessing
+import queue
 import re
 import resource
 import sys
 import tempfile
 import time
 import tracemalloc
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -302,13 +302,13 @@ async def _all_runs(tmp: Path, feed_urls: list[str], slow_url: str, fast_url: st
     return result
 
 
-def _first(queue: Any, child: Any, timeout: float = 60) -> Any:
+def _first(inbox: Any, child: Any, timeout: float = 60) -> Any:
     """The child's first message, or an error as soon as the child is gone."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            return queue.get(timeout=0.2)
-        except Exception:  # queue.Empty
+            return inbox.get(timeout=0.2)
+        except queue.Empty:
             if not child.is_alive():
                 raise RuntimeError("a benchmark child process died before it reported") from None
     raise RuntimeError(f"a benchmark child process did not report within {timeout:.0f} s")
