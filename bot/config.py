@@ -70,6 +70,7 @@ class SummarizerSettings:
     model: str = "gpt-4o-mini"
     api_key_env: str = "OPENAI_API_KEY"
     max_input_chars: int = 4000
+    max_input_tokens: int = 850
     max_output_tokens: int = 400
     concurrency: int = 8
     timeout_seconds: float = 30.0
@@ -336,6 +337,7 @@ def validate(s: Settings) -> Settings:
         "fetch.interval_minutes": s.fetch.interval_minutes,
         "fetch.max_backoff_minutes": s.fetch.max_backoff_minutes,
         "summarizer.max_input_chars": s.summarizer.max_input_chars,
+        "summarizer.max_input_tokens": s.summarizer.max_input_tokens,
         "summarizer.max_output_tokens": s.summarizer.max_output_tokens,
         "summarizer.concurrency": s.summarizer.concurrency,
         "summarizer.timeout_seconds": s.summarizer.timeout_seconds,

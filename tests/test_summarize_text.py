@@ -61,3 +61,18 @@ def test_jieba_is_quiet() -> None:
     # at least WARNING: jieba's INFO lines ("Building prefix dict ...") never reach the user's log
     # (the CLI may have raised it further for one-shot commands)
     assert logging.getLogger("jieba").level >= logging.WARNING
+
+
+def test_token_budget_cuts_chinese_sooner_than_english() -> None:
+    from bot.summarize.prompts import build_messages
+    from bot.summarize.text import chars_within_tokens, estimate_tokens
+
+    zh = "这是一个关于人工智能模型发布的句子。" * 200
+    en = "This sentence is about a new language model release. " * 200
+    assert estimate_tokens("模型") == 2 and estimate_tokens("abcdefgh") == 2
+    assert chars_within_tokens("模型" * 200, 100) == 100 and chars_within_tokens("abcd" * 200, 100) == 400
+    for text in (zh, en):
+        user = build_messages("T", text, "zh", "points", ["other"], 4000, 300)[1]["content"]
+        assert 250 < estimate_tokens(user) < 400  # the article part stays within the budget
+        body = user.split("Title: T\n\n")[1].removesuffix("\n<<<ARTICLE_END>>>")
+        assert body.endswith(("。", ".")) and len(body) < len(text) / 5  # cut at a sentence end

@@ -183,7 +183,9 @@ class OpenAISummarizer:
         sections = self.settings.section_keys()
         response = await self._get_client().chat.completions.create(
             model=self.model,
-            messages=build_messages(title, text, language, kind, sections, cfg.max_input_chars),
+            messages=build_messages(
+                title, text, language, kind, sections, cfg.max_input_chars, cfg.max_input_tokens
+            ),
             response_format=response_schema(kind, sections),
             max_tokens=cfg.max_output_tokens,
             temperature=0.2,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.summarize.text import split_sentences
+from bot.summarize.text import chars_within_tokens, split_sentences
 
 BEGIN = "<<<ARTICLE_BEGIN>>>"
 END = "<<<ARTICLE_END>>>"
@@ -57,9 +57,14 @@ def _neutralise(text: str) -> str:
 
 
 def build_messages(
-    title: str, text: str, language: str, kind: str, sections: Sequence[str], max_input_chars: int
+    title: str, text: str, language: str, kind: str, sections: Sequence[str], max_input_chars: int,
+    max_input_tokens: int | None = None,
 ) -> list[dict[str, str]]:
-    """The chat messages for one article; no tools, one system and one user message."""
+    """The chat messages for one article; no tools, one system and one user message.
+
+    The article is cut at a sentence boundary to `max_input_chars` and, when given, to about
+    `max_input_tokens` (a Chinese character is about one token, so a character cap alone would
+    let a Chinese article cost four times an English one)."""
     low, high = point_range(kind)
     count = str(low) if low == high else f"{low} to {high}"
     lang_name = LANGUAGE_NAMES.get(language, language)
@@ -71,7 +76,10 @@ def build_messages(
         max_chars=max_point_chars(language),
         sections=", ".join(sections),
     )
-    body = truncate_at_sentence(text, max_input_chars)
+    limit = max_input_chars
+    if max_input_tokens is not None:
+        limit = min(limit, chars_within_tokens(text.strip(), max_input_tokens))
+    body = truncate_at_sentence(text, limit)
     user = (
         f"Digest language: {language} ({lang_name})\n"
         f"Points wanted: {count}\n"

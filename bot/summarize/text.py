@@ -75,6 +75,23 @@ def cjk_ratio(text: str) -> float:
     return sum(1 for c in chars if _CJK_RE.match(c)) / len(chars)
 
 
+def estimate_tokens(text: str) -> int:
+    """A model-independent token estimate: ~1 token per CJK character, ~4 characters per token
+    for everything else (close to what OpenAI-style BPE tokenizers give for news text)."""
+    cjk = len(_CJK_RE.findall(text))
+    return cjk + -(-(len(text) - cjk) // 4)
+
+
+def chars_within_tokens(text: str, max_tokens: int) -> int:
+    """How many leading characters of `text` fit in `max_tokens` by `estimate_tokens`' rule."""
+    budget = max_tokens * 4  # in quarter tokens: a CJK character costs 4, anything else 1
+    for i, ch in enumerate(text):
+        budget -= 4 if _CJK_RE.match(ch) else 1
+        if budget < 0:
+            return i
+    return len(text)
+
+
 def _is_abbreviation(before: str) -> bool:
     m = _WORD_BEFORE.search(before)
     if not m:
