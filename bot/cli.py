@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
@@ -153,10 +153,14 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -
 
 
 async def fetch_with_progress(
-    store: Store, settings: Settings, out: TextIO, lines: bool = True
+    store: Store,
+    settings: Settings,
+    out: TextIO,
+    lines: bool = True,
+    on_outcome: Callable[[FeedOutcome], None] | None = None,
 ) -> list[FeedOutcome]:
     """Poll every feed; a progress bar on a terminal, one plain line per feed when piped
-    (`lines=False`: none, the caller summarises)."""
+    (`lines=False`: none, the caller summarises). `on_outcome` sees each feed as it finishes."""
     from bot.ingest.pipeline import fetch_all
 
     now = datetime.now(UTC)
@@ -165,18 +169,25 @@ async def fetch_with_progress(
 
         with Progress(transient=True) as progress:
             task = progress.add_task("Fetching feeds", total=len(store.list_feeds()))
-            outcomes = await fetch_all(
-                store, settings, now=now, progress=lambda _o: progress.advance(task)
-            )
+
+            def tick(o: FeedOutcome) -> None:
+                progress.advance(task)
+                if on_outcome:
+                    on_outcome(o)
+
+            outcomes = await fetch_all(store, settings, now=now, progress=tick)
         if lines:
             for o in outcomes:
                 print(_outcome_line(o), file=out)
         return outcomes
-    if not lines:
-        return await fetch_all(store, settings, now=now)
-    return await fetch_all(
-        store, settings, now=now, progress=lambda o: print(_outcome_line(o), file=out, flush=True)
-    )
+
+    def line(o: FeedOutcome) -> None:
+        if lines:
+            print(_outcome_line(o), file=out, flush=True)
+        if on_outcome:
+            on_outcome(o)
+
+    return await fetch_all(store, settings, now=now, progress=line)
 
 
 def _outcome_line(o: FeedOutcome) -> str:
@@ -287,21 +298,26 @@ async def digest_command(args: argparse.Namespace, store: Store, settings: Setti
         day = date.fromisoformat(args.date) if args.date else _today(settings, now)
     except ValueError as exc:
         raise UsageError(f"--date must be YYYY-MM-DD, not {args.date!r}") from exc
-    outcomes: list[FeedOutcome] = []
-    if not args.no_fetch:
-        outcomes = await fetch_with_progress(store, settings, sys.stderr, lines=False)
-        print_fetch_summary(outcomes, sys.stderr)
+    language = args.lang or settings.digest.language
     summaries = SummaryService(store, settings)
     digests = DigestService(store, settings, summaries)
     try:
+        outcomes: list[FeedOutcome] = []
+        if not args.no_fetch:
+            # With a model, each feed's new articles start summarising while others still fetch.
+            outcomes = await fetch_with_progress(
+                store, settings, sys.stderr, lines=False,
+                on_outcome=lambda o: digests.warm(o.new_ids, day, language, now=now),
+            )
+            print_fetch_summary(outcomes, sys.stderr)
         if args.send:
             return await _send(args, store, settings, digests, now, out)
-        language = args.lang or settings.digest.language
         # A stored digest re-renders identically; it is built again only when asked to or when
         # this run fetched something new (summaries are cached, so that costs no model calls).
         fresh = any(o.new_articles for o in outcomes)
         digest = await digests.get_or_build(day, language, now=now, rebuild=args.rebuild or fresh)
     finally:
+        await digests.settle()
         await summaries.aclose()
     text = render_json(digest) if args.format == "json" else render_markdown(digest)
     _write(text, args.output, out)

@@ -103,6 +103,7 @@ class FeedOutcome:
     new_articles: int = 0
     seen_articles: int = 0
     error: str | None = None
+    new_ids: tuple[int, ...] = ()  # the articles this poll stored, so summarising can start early
 
 
 # ---------------------------------------------------------------- summaries and digests

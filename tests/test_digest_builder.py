@@ -187,3 +187,23 @@ async def test_with_the_real_extractive_summary_service(store: Store, filled: di
     assert len(items) == 4 and all(1 <= len(i.points) <= 3 for i in items)
     assert digest.stats.summary_chars == sum(len(p) for i in items for p in i.points)
     assert check_schema(json.loads(render_json(digest)), DIGEST_JSON_SCHEMA) == []
+
+
+async def test_warm_starts_story_heads_in_the_window_and_build_waits_for_them(store: Store, filled: dict) -> None:
+    from bot.digest.service import DigestService
+
+    fake = FakeSummaries()
+    fake.provider = "openai"  # warming only pays off with a model
+    service = DigestService(store, Settings(), fake)
+    now = NOW + timedelta(hours=1)
+    every = [a.id for a in store.articles_between(NOW - timedelta(days=2), NOW + timedelta(days=1))]
+    started = service.warm(every, DAY, "zh", now=now)
+    heads = sorted(filled[k].id for k in ("launch", "funding", "howto", "misc"))
+    assert started == 4 and fake.calls == []  # scheduled, not yet run
+    await service.get_or_build(DAY, "zh", now=now)
+    assert sorted(fake.calls[0]) == heads  # the copy in the story, the old and the future ones left out
+    assert not service._warming  # the build left nothing running behind it
+
+    offline = FakeSummaries()
+    offline.provider = "extractive"
+    assert DigestService(store, Settings(), offline).warm(every, DAY, "zh", now=now) == 0

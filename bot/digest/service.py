@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from bot.config import Settings
-from bot.digest.builder import Summarizer, build_digest
+from bot.digest.builder import Summarizer, build_digest, digest_window
 from bot.locks import KeyedLocks
 from bot.models import Digest
 from storage import Store
@@ -22,6 +24,32 @@ class DigestService:
         self.settings = settings
         self.summaries = summaries
         self._locks = KeyedLocks()
+        self._warming: set[asyncio.Task[object]] = set()
+
+    def warm(self, article_ids: Iterable[int], day: date, language: str, *, now: datetime) -> int:
+        """Start summarising freshly stored story heads of `day`'s window in the background.
+
+        Called as each feed finishes, so model calls overlap the fetching of the other feeds; the
+        build later finds those summaries cached (or waits on the same in-flight call). Only worth
+        it with a model: offline summaries are CPU work in this very thread. Returns how many.
+        """
+        if getattr(self.summaries, "provider", "extractive") == "extractive":
+            return 0
+        start, end = digest_window(self.settings, day, now)
+        heads = [
+            a for a in (self.store.get_article(i) for i in article_ids)
+            if a is not None and a.story_id == a.id and start <= a.published < end
+        ]
+        if heads:
+            task = asyncio.create_task(self.summaries.summarize_many(heads, language))
+            self._warming.add(task)
+            task.add_done_callback(self._warming.discard)
+        return len(heads)
+
+    async def settle(self) -> None:
+        """Wait for background summaries started by `warm` (they never raise for one article)."""
+        if self._warming:
+            await asyncio.gather(*self._warming, return_exceptions=True)
 
     async def get_or_build(
         self, day: date, language: str, *, now: datetime, rebuild: bool = False
@@ -40,6 +68,8 @@ class DigestService:
                 if stored is not None:
                     return stored
             log.info("building digest day=%s language=%s rebuild=%s", key[0], language, rebuild)
-            return await build_digest(
+            digest = await build_digest(
                 self.store, self.settings, self.summaries, day=day, language=language, now=now
             )
+        await self.settle()
+        return digest

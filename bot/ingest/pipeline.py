@@ -115,13 +115,15 @@ async def _poll(run: _Run, feed: Feed) -> FeedOutcome:
         parsed = await parse_feed(body.body, url=body.url, content_type=body.headers.get("content-type"),
                                   max_bytes=fetch.max_bytes)
         name = feed.name or parsed.title or urlsplit(feed.url).hostname or feed.url
-        new, seen = await _store_entries(run, feed, name, parsed.entries)
+        new_ids, seen = await _store_entries(run, feed, name, parsed.entries)
+        new = len(new_ids)
         status = "new" if new else "unchanged"
         _record(run, feed, started, status, http_status, new_articles=new, etag=body.etag,
                 last_modified=body.last_modified, name=parsed.title or None)
         log.info("feed polled feed_id=%d url=%s new=%d seen=%d warnings=%d", feed.id, feed.url,
                  new, seen, len(parsed.warnings))
-        return FeedOutcome(feed.id, feed.url, name, status, new_articles=new, seen_articles=seen)
+        return FeedOutcome(feed.id, feed.url, name, status, new_articles=new, seen_articles=seen,
+                           new_ids=tuple(new_ids))
     except FetchError as exc:
         reason, retry_after = exc.reason, exc.retry_after
         http_status = exc.status or http_status
@@ -171,8 +173,8 @@ def _recent(entry: ParsedEntry, run: _Run) -> bool:
 
 
 async def _store_entries(run: _Run, feed: Feed, source: str,
-                         entries: tuple[ParsedEntry, ...]) -> tuple[int, int]:
-    """Store the feed's new entries; return (new, seen again)."""
+                         entries: tuple[ParsedEntry, ...]) -> tuple[list[int], int]:
+    """Store the feed's new entries; return (ids of the new articles, number seen again)."""
     seen = 0
     fresh: list[ParsedEntry] = []
     for entry in entries:
@@ -185,7 +187,8 @@ async def _store_entries(run: _Run, feed: Feed, source: str,
     texts = [t or e.title for e, t in zip(fresh, await asyncio.gather(*(_full_text(run, e) for e in fresh)), strict=True)]
     # Sketches are CPU work: compute them in a thread so other feeds' deadlines keep running.
     sigs = await asyncio.to_thread(lambda: [signature(e.title, t) for e, t in zip(fresh, texts, strict=True)])
-    new = undated = 0
+    new: list[int] = []
+    undated = 0
     for n, (entry, text, sig) in enumerate(zip(fresh, texts, sigs, strict=True)):
         if n % 50 == 49:
             await asyncio.sleep(0)  # let other feeds' I/O run between batches of inserts
@@ -209,7 +212,7 @@ async def _store_entries(run: _Run, feed: Feed, source: str,
         if match:
             log.info("near duplicate article=%d story=%d similarity=%.2f", stored.id, match[1], match[2])
         run.index.add(stored.id, stored.story_id, sig, feed.id)
-        new += 1
+        new.append(stored.id)
     if undated:
         log.info("entries without a date stored as fetched now feed_id=%d undated=%d", feed.id, undated)
     return new, seen
