@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html as htmllib
 import logging
 import re
 
@@ -25,16 +26,42 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     return decode_bytes(body, content_type)[0]
 
 
+_VALUE = r"""(?:"([^"]*)"|'([^']*)')"""  # a quoted attribute value, either quote
+_OG = r"""property\s*=\s*["']og:title["']"""
+_OG_TITLE = (
+    re.compile(r"<meta[^>]+" + _OG + r"[^>]*content\s*=\s*" + _VALUE, re.I),
+    re.compile(r"<meta[^>]+content\s*=\s*" + _VALUE + r"[^>]*" + _OG, re.I),
+)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.I | re.S)
+
+
+def page_title(html: str) -> str:
+    """The page's og:title, else its <title>; cheap, from the head only."""
+    head = html[:65536]
+    for pattern in (*_OG_TITLE, _TITLE):
+        match = pattern.search(head)
+        if match:
+            raw = next((g for g in match.groups() if g), "")
+            title = " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", raw)).split())
+            if title:
+                return title[:1000]
+    return ""
+
+
 def extract_text(html: str, url: str | None = None) -> tuple[str, str]:
-    """(title, main text) of a page; empty strings when nothing article-like is found."""
+    """(title, main text) of a page; empty strings when nothing article-like is found.
+
+    trafilatura's metadata pass (dates, authors, site names) costs a third of the time and the
+    bot needs only the title, which `page_title` reads from the head: 120 instead of 80 pages/s,
+    same F1 (benchmarks/extraction.py).
+    """
     doc = trafilatura.bare_extraction(
-        html, url=url, fast=True, include_comments=False, include_tables=True, with_metadata=True
+        html, url=url, fast=True, include_comments=False, include_tables=True, with_metadata=False
     )
     if doc is None:
-        return "", ""
+        return page_title(html), ""
     data = doc if isinstance(doc, dict) else doc.as_dict()
-    title = " ".join(str(data.get("title") or "").split())
-    return title, clean_lines(str(data.get("text") or ""))
+    return page_title(html), clean_lines(str(data.get("text") or ""))
 
 
 async def extract_page(body: bytes, *, url: str, content_type: str | None = None) -> tuple[str, str]:
