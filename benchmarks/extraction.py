@@ -88,7 +88,7 @@ def _readability() -> Callable[[str, str], str]:
 
 
 EXTRACTORS: dict[str, Callable[[], Callable[[str, str], str]]] = {
-    "digestbot (trafilatura fast mode + fallbacks)": _ours,
+    "digestbot (trafilatura fast mode, title from the head)": _ours,
     "trafilatura default": _trafilatura_default,
     "readability-lxml": _readability,
 }
