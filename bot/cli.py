@@ -82,8 +82,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def setup_logging(settings: Settings, verbose: bool = False, service: bool = False) -> None:
-    """Log to stderr; one-shot commands print their own per-feed lines, so they log warnings
-    only (unless -v), while the service logs at the configured level."""
+    """Log to stderr; one-shot commands print their own per-feed lines, so they log errors only
+    (unless -v), while the service logs at the configured level."""
     level = getattr(logging, settings.logging.level.upper())
     if verbose:
         level = logging.DEBUG
@@ -93,7 +93,9 @@ def setup_logging(settings: Settings, verbose: bool = False, service: bool = Fal
         level=level, stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    for noisy in ("httpx", "httpcore", "jieba", "apscheduler", "telegram", "discord", "openai"):
+    # httpx logs request URLs at INFO, and a Telegram URL carries the bot token: never below WARNING.
+    for noisy in ("httpx", "httpcore", "httpx2", "httpcore2", "jieba", "apscheduler", "telegram",
+                  "discord", "openai", "aiohttp"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 

@@ -88,3 +88,15 @@ def test_subscriptions_add_list_remove(cfg: str, capsys: pytest.CaptureFixture[s
     assert "#2 discord 42 08:00 Asia/Shanghai zh sections=all" in out
     assert main(["--config", cfg, "subscriptions", "remove", "1"]) == 0
     assert main(["--config", cfg, "subscriptions", "remove", "1"]) == 1
+
+
+def test_http_libraries_never_log_request_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpx logs each request URL at INFO, and a Telegram Bot API URL contains the token."""
+    import logging
+
+    from bot.cli import setup_logging
+    from bot.config import Settings
+
+    setup_logging(Settings(), verbose=True, service=True)
+    for name in ("httpx", "httpx2", "httpcore", "telegram"):
+        assert logging.getLogger(name).getEffectiveLevel() >= logging.WARNING, name
