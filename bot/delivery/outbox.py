@@ -289,6 +289,19 @@ async def send_due(
     now=...)`); `refresh` rebuilds each digest once before its first delivery of the day.
     """
     gates: dict[str, asyncio.Semaphore] = {}  # per platform, so one slow platform never starves another
+    rendered: dict[tuple[str, tuple[str, ...]], tuple[Digest, list[OutMessage]]] = {}
+
+    def shared(platform: str, sections: Sequence[str], render: Render) -> Render:
+        """Render each (platform, sections, digest) once per run: 100 chats share one ~3 ms render."""
+        key = (platform, tuple(sections))
+
+        def cached(digest: Digest) -> list[OutMessage]:
+            hit = rendered.get(key)
+            if hit is None or hit[0] is not digest:
+                hit = rendered[key] = (digest, list(render(digest)))
+            return hit[1]
+
+        return cached
 
     async def one(sub: Subscription) -> DeliveryResult:
         adapter = adapters.get(sub.platform)
@@ -307,9 +320,8 @@ async def send_due(
                 if existing is None:
                     digest = await digests.get_or_build(day, sub.language, now=now)
                 make = (renderers or {}).get(sub.platform) or (lambda s, p=sub.platform: renderer_for(p, s))
-                return await deliver(
-                    store, adapter, sub, digest, date=date, render=make(sub.sections), policy=policy
-                )
+                render = shared(sub.platform, sub.sections, make(sub.sections))
+                return await deliver(store, adapter, sub, digest, date=date, render=render, policy=policy)
             except Exception as exc:  # one chat's failure never stops the others
                 log.exception("delivery.error sub=%d platform=%s chat=%s", sub.id, sub.platform, sub.chat_id)
                 return DeliveryResult(sub, "failed", 0, f"internal error: {type(exc).__name__}: {exc}")
