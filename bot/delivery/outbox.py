@@ -86,13 +86,16 @@ def _pacer(adapter: Adapter) -> Pacer:
 
 
 async def _send_one(
-    adapter: Adapter, pacer: Pacer, chat_id: str, message: OutMessage, policy: RetryPolicy
+    adapter: Adapter, pacer: Pacer, chat_id: str, message: OutMessage, policy: RetryPolicy, remaining: int = 1
 ) -> str:
-    """Send one message, retrying 429s and transient failures; raise what the policy cannot absorb."""
+    """Send one message, retrying 429s and transient failures; raise what the policy cannot absorb.
+
+    `remaining` (this delivery's unsent messages, this one included) is the pacer's priority.
+    """
     failures = 0
     limited = 0
     while True:
-        slot = await pacer.acquire(chat_id)
+        slot = await pacer.acquire(chat_id, remaining=remaining)
         try:
             try:
                 return await adapter.send(chat_id, message)
@@ -152,10 +155,13 @@ async def deliver(
         while True:
             try:
                 rejected: list[str] = []
-                for item in store.outbox_messages(delivery.id, pending_only=True):
+                pending = list(store.outbox_messages(delivery.id, pending_only=True))
+                for i, item in enumerate(pending):
                     store.mark_sending(item.id)
                     try:
-                        platform_id = await _send_one(adapter, pacer, chat_id, item.message, policy)
+                        platform_id = await _send_one(
+                            adapter, pacer, chat_id, item.message, policy, remaining=len(pending) - i
+                        )
                     except PermanentError as exc:
                         store.mark_message_error(item.id, exc.reason)
                         rejected.append(f"message {item.seq + 1}: {exc.reason}")

@@ -2,7 +2,10 @@
 
 Each ceiling is a sliding window ("at most N sends in any T seconds"), counted the way the
 platforms count; a send waits until every window that applies to its chat has room, then reserves
-a slot in all of them at once. Clock and sleep are injectable so tests never really wait.
+a slot in all of them at once. A slot counts from the request's completion (the only moment known
+to be no earlier than the server's stamp), so pacing stays 429-free whatever the latency. When
+several sends wait, the one whose delivery has most messages left goes first. Clock and sleep are
+injectable so tests never really wait.
 """
 
 from __future__ import annotations
@@ -65,8 +68,24 @@ class Slot:
         self.open = True
 
 
+class _Waiter:
+    """One acquire() waiting for room; served most-remaining-first, then first come."""
+
+    __slots__ = ("key", "windows", "future")
+
+    def __init__(self, key: tuple[int, int], windows: list[SlidingWindow], future: asyncio.Future[Slot]) -> None:
+        self.key = key
+        self.windows = windows
+        self.future = future
+
+
 class Pacer:
-    """Per-chat and global pacing for one platform; share one per adapter."""
+    """Per-chat and global pacing for one platform; share one per adapter.
+
+    Waiters are granted in order of most messages still to send (then arrival): a chat that has
+    only started its delivery goes before another chat's last message, so per-chat spacing overlaps
+    with the global windows instead of leaving one chat's tail alone at the end.
+    """
 
     def __init__(
         self,
@@ -82,8 +101,11 @@ class Pacer:
         self.margin = margin
         self._global = [SlidingWindow(w, margin) for w in limits.global_]
         self._chats: dict[str, list[SlidingWindow]] = {}
-        self._finished: asyncio.Event | None = None
-        self.waited = 0.0  # total seconds spent waiting, for the benchmark
+        self._waiting: list[_Waiter] = []  # sorted by key
+        self._arrivals = 0
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_at = math.inf
+        self.waited = 0.0  # total seconds the pacer slept waiting for room, for the benchmark
 
     def _windows(self, chat_id: str) -> list[SlidingWindow]:
         found = self._chats.get(chat_id)
@@ -95,23 +117,24 @@ class Pacer:
             self._chats[chat_id] = found
         return found + self._global
 
-    async def acquire(self, chat_id: str) -> Slot:
-        """Wait until one more send to `chat_id` fits every ceiling, and reserve it."""
-        windows = self._windows(str(chat_id))
-        while True:
-            now = self.clock()
-            delay = max((w.wait_time(now) for w in windows), default=0.0)
-            if delay <= 0:
-                for w in windows:
-                    w.take()
-                return Slot(windows)
-            if math.isinf(delay):  # every slot is held by a request in flight: wait for one to end
-                if self._finished is None:
-                    self._finished = asyncio.Event()
-                await self._finished.wait()
-                continue
-            self.waited += delay
-            await self.sleep(delay)
+    async def acquire(self, chat_id: str, *, remaining: int = 1) -> Slot:
+        """Wait until one more send to `chat_id` fits every ceiling, and reserve it.
+
+        `remaining`: messages this delivery still has to send, this one included (the priority).
+        """
+        future: asyncio.Future[Slot] = asyncio.get_running_loop().create_future()
+        self._arrivals += 1
+        waiter = _Waiter((-remaining, self._arrivals), self._windows(str(chat_id)), future)
+        bisect.insort(self._waiting, waiter, key=lambda w: w.key)
+        self._pump()
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():  # reserved, never sent: give it back
+                self._release(future.result())
+            elif waiter in self._waiting:
+                self._waiting.remove(waiter)
+            raise
 
     def done(self, slot: Slot) -> None:
         """The request finished (sent or failed): its slot now counts from this moment."""
@@ -121,9 +144,50 @@ class Pacer:
         now = self.clock()
         for w in slot.windows:
             w.finish(now)
-        if self._finished is not None:
-            self._finished.set()
-            self._finished = None
+        self._pump()
+
+    def _release(self, slot: Slot) -> None:
+        if slot.open:
+            slot.open = False
+            for w in slot.windows:
+                w.inflight -= 1
+            self._pump()
+
+    def _pump(self) -> None:
+        """Grant every waiter that fits now, best first; arm the timer for the next one."""
+        now = self.clock()
+        kept: list[_Waiter] = []
+        soonest = math.inf
+        for waiter in self._waiting:
+            if waiter.future.done():  # cancelled while waiting
+                continue
+            delay = max((w.wait_time(now) for w in waiter.windows), default=0.0)
+            if delay <= 0:
+                for w in waiter.windows:
+                    w.take()
+                waiter.future.set_result(Slot(waiter.windows))
+            else:
+                kept.append(waiter)
+                soonest = min(soonest, delay)
+        self._waiting = kept
+        if not math.isinf(soonest):  # otherwise only in-flight requests block: done() pumps again
+            self._arm(now, soonest)
+
+    def _arm(self, now: float, delay: float) -> None:
+        at = now + delay
+        if self._timer is not None and not self._timer.done():
+            if self._timer_at <= at:
+                return
+            self._timer.cancel()
+        self._timer_at = at
+        self._timer = asyncio.get_running_loop().create_task(self._tick(delay))
+
+    async def _tick(self, delay: float) -> None:
+        self.waited += delay
+        await self.sleep(delay)
+        self._timer = None
+        self._timer_at = math.inf
+        self._pump()
 
 
 def floor_seconds(limits: PlatformLimits, sends: dict[str, int]) -> float:
@@ -142,10 +206,9 @@ def floor_seconds(limits: PlatformLimits, sends: dict[str, int]) -> float:
                 continue
             windows = pacer._windows(chat)
             delay = max((w.wait_time(now) for w in windows), default=0.0)
-            if best is None or delay < best[0]:
+            # soonest first; among equals the chat with most left (as the Pacer serves its waiters)
+            if best is None or (delay, -count) < (best[0], -left[best[1]]):
                 best = (delay, chat)
-            if delay == 0:
-                break
         assert best is not None
         now += best[0]
         for w in pacer._windows(best[1]):
