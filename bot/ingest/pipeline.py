@@ -44,6 +44,9 @@ class _Run:
     now: datetime
     limit: asyncio.Semaphore
     index: DedupIndex
+    # One CPU job (parse, sketches) at a time: under the GIL more threads add no throughput, they
+    # only starve the event loop (and model calls already in flight) and make every feed finish late.
+    cpu: asyncio.Semaphore
 
 
 def _due(feed: Feed, now: datetime) -> bool:
@@ -76,7 +79,8 @@ async def fetch_all(
     index = DedupIndex()
     for article_id, story_id, feed_id, sig in store.recent_signatures_by_feed(now - DEDUP_WINDOW):
         index.add(article_id, story_id, sig, feed_id)
-    run = _Run(store, settings, http, now, asyncio.Semaphore(settings.fetch.concurrency), index)
+    run = _Run(store, settings, http, now, asyncio.Semaphore(settings.fetch.concurrency), index,
+               asyncio.Semaphore(1))
     outcomes: list[FeedOutcome] = []
 
     async def one(feed: Feed) -> FeedOutcome:
@@ -112,8 +116,9 @@ async def _poll(run: _Run, feed: Feed) -> FeedOutcome:
             _record(run, feed, started, "unchanged", http_status, etag=body.etag,
                     last_modified=body.last_modified)
             return FeedOutcome(feed.id, feed.url, feed.name, "unchanged")
-        parsed = await parse_feed(body.body, url=body.url, content_type=body.headers.get("content-type"),
-                                  max_bytes=fetch.max_bytes)
+        async with run.cpu:
+            parsed = await parse_feed(body.body, url=body.url, max_bytes=fetch.max_bytes,
+                                      content_type=body.headers.get("content-type"))
         name = feed.name or parsed.title or urlsplit(feed.url).hostname or feed.url
         new_ids, seen = await _store_entries(run, feed, name, parsed.entries)
         new = len(new_ids)
@@ -186,7 +191,9 @@ async def _store_entries(run: _Run, feed: Feed, source: str,
             fresh.append(entry)
     texts = [t or e.title for e, t in zip(fresh, await asyncio.gather(*(_full_text(run, e) for e in fresh)), strict=True)]
     # Sketches are CPU work: compute them in a thread so other feeds' deadlines keep running.
-    sigs = await asyncio.to_thread(lambda: [signature(e.title, t) for e, t in zip(fresh, texts, strict=True)])
+    async with run.cpu:
+        sigs = await asyncio.to_thread(
+            lambda: [signature(e.title, t) for e, t in zip(fresh, texts, strict=True)])
     new: list[int] = []
     undated = 0
     for n, (entry, text, sig) in enumerate(zip(fresh, texts, sigs, strict=True)):
