@@ -21,6 +21,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from fakes.loopback import LoopbackServer
+
 APP_ID = 800000000000000001
 BOT_ID = 800000000000000001
 OWNER_ID = 800000000000000099
@@ -89,7 +91,7 @@ class InteractionRecord:
     followups: list[dict[str, Any]] = field(default_factory=list)
 
 
-class FakeDiscord:
+class FakeDiscord(LoopbackServer):
     """REST + gateway. `async with FakeDiscord() as dc:`; tests inject interactions and faults."""
 
     def __init__(
@@ -120,7 +122,6 @@ class FakeDiscord:
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = itertools.count(1)
         self._changed = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -132,29 +133,15 @@ class FakeDiscord:
     def gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/"
 
-    async def start(self) -> FakeDiscord:
-        app = web.Application(client_max_size=8 * 1024 * 1024)
+    max_body = 8 * 1024 * 1024
+
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/", self._gateway)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return self
 
-    async def stop(self) -> None:
+    async def closing(self) -> None:
         for ws in list(self._sockets):
             await ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeDiscord:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     def now(self) -> float:
         return time.monotonic() * self.time_scale

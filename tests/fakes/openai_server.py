@@ -23,11 +23,13 @@ from typing import Any
 
 from aiohttp import web
 
+from fakes.loopback import LoopbackServer
+
 BEGIN, END = "<<<ARTICLE_BEGIN>>>", "<<<ARTICLE_END>>>"
 MODES = ("valid", "malformed", "prose", "bad_fields", "429", "500")
 
 
-class FakeOpenAI:
+class FakeOpenAI(LoopbackServer):
     """POST {base}/chat/completions (with or without /v1); see the module docstring."""
 
     def __init__(self, mode: str = "valid", delay: float = 0.0, failure_ratio: float = 0.0) -> None:
@@ -39,32 +41,15 @@ class FakeOpenAI:
         self.retry_after = "0"
         self.calls = 0
         self.requests: list[dict[str, Any]] = []
-        self._runner: web.AppRunner | None = None
-        self.base_url = ""
 
-    async def start(self) -> str:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._handle)
         app.router.add_post("/chat/completions", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}/v1"
-        return self.base_url
 
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeOpenAI:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+    @property
+    def base_url(self) -> str:
+        """What to give the openai client as base_url."""
+        return f"http://127.0.0.1:{self.port}/v1"
 
     # ------------------------------------------------------------ answering
 

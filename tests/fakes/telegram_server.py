@@ -20,6 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
+from fakes.loopback import LoopbackServer
+
 BOT_USER = {
     "id": 7000001,
     "is_bot": True,
@@ -128,7 +130,7 @@ class Delivered:
     at: float = 0.0
 
 
-class FakeTelegram:
+class FakeTelegram(LoopbackServer):
     """The fake Bot API. Use `async with FakeTelegram() as tg:`; tests inject updates and faults."""
 
     def __init__(
@@ -164,7 +166,6 @@ class FakeTelegram:
         self._message_ids = itertools.count(1)
         self._ids = itertools.count(900001)
         self._changed = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -172,26 +173,10 @@ class FakeTelegram:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
 
-    async def start(self) -> FakeTelegram:
-        app = web.Application(client_max_size=4 * 1024 * 1024)
+    max_body = 4 * 1024 * 1024
+
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeTelegram:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     def now(self) -> float:
         """The server's clock in platform seconds (scaled)."""

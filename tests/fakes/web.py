@@ -29,9 +29,10 @@ import zlib
 from collections import Counter
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
+
+from fakes.loopback import LoopbackServer
 
 _LAST_MODIFIED = formatdate(1_700_000_000, usegmt=True)
 _HTML = (
@@ -40,7 +41,7 @@ _HTML = (
 )
 
 
-class FakeWeb:
+class FakeWeb(LoopbackServer):
     """Async context manager running the server; see the module docstring."""
 
     def __init__(self, root: Path | None = None) -> None:
@@ -49,7 +50,6 @@ class FakeWeb:
         self.headers_for: dict[str, dict[str, str]] = {}
         self.hits: Counter[str] = Counter()
         self.port = 0
-        self._runner: web.AppRunner | None = None
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
@@ -63,21 +63,8 @@ class FakeWeb:
         self.extra["/" + path.lstrip("/")] = (status, data, {"Content-Type": content_type, **(headers or {})})
         return self.url(path)
 
-    async def __aenter__(self) -> FakeWeb:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("GET", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     # ---------------------------------------------------------------- routing
 
