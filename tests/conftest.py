@@ -29,3 +29,20 @@ def store():
     s = Store(":memory:")
     yield s
     s.close()
+
+
+@pytest.fixture
+def dialled(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Every TCP connect httpcore makes (the guard's inner backend and the platform clients), so a
+    test can prove that a refused address was never dialled."""
+    import httpcore
+
+    calls: list[tuple[str, int]] = []
+    real = httpcore.AnyIOBackend.connect_tcp
+
+    async def spy(self, host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append((host, port))
+        return await real(self, host, port, *args, **kwargs)
+
+    monkeypatch.setattr(httpcore.AnyIOBackend, "connect_tcp", spy)
+    return calls

@@ -17,7 +17,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
-import httpcore
 import pytest
 from fakes.discord_server import FakeDiscord
 from fakes.openai_server import FakeOpenAI
@@ -191,18 +190,10 @@ async def fake_resolve(host: str, port: int) -> list[str]:
 
 
 @pytest.fixture
-def dialled(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
-    """Every TCP connect made by httpcore (the guard's inner backend and the platform clients)."""
-    calls: list[tuple[str, int]] = []
-    real = httpcore.AnyIOBackend.connect_tcp
-
-    async def spy(self, host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append((host, port))
-        return await real(self, host, port, *args, **kwargs)
-
-    monkeypatch.setattr(httpcore.AnyIOBackend, "connect_tcp", spy)
+def dialled(dialled: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """conftest's record of every TCP connect, with the test hosts' names resolved by fake_resolve."""
     monkeypatch.setattr(guard, "resolve", fake_resolve)
-    return calls
+    return dialled
 
 
 def telegram_adapter(tg: FakeTelegram) -> TelegramAdapter:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-import httpcore
 import pytest
 from fakes.web import FakeWeb
 
@@ -46,18 +45,6 @@ async def test_external_dtd_is_never_fetched() -> None:
     assert [e.url for e in parsed.entries] == ["https://e.example/1"]
     assert "pwned" not in parsed.entries[0].title
 
-
-@pytest.fixture
-def dialled(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
-    calls: list[tuple[str, int]] = []
-    real = httpcore.AnyIOBackend.connect_tcp
-
-    async def spy(self, host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append((host, port))
-        return await real(self, host, port, *args, **kwargs)
-
-    monkeypatch.setattr(httpcore.AnyIOBackend, "connect_tcp", spy)
-    return calls
 
 
 async def test_dns_rebinding_is_checked_on_every_connection(monkeypatch: pytest.MonkeyPatch, dialled: list) -> None:
