@@ -337,18 +337,15 @@ async def _send(args: argparse.Namespace, store: Store, settings: Settings, dige
     from bot.delivery.outbox import send_due
 
     adapters = build_adapters(settings)
-    results = await send_due(store, adapters, digests, settings, now=now, send_all=args.all)  # type: ignore[arg-type]
+    try:
+        results = await send_due(store, adapters, digests, settings, now=now, send_all=args.all)  # type: ignore[arg-type]
+    finally:
+        for adapter in adapters.values():
+            await adapter.stop()
     for r in results:
-        sub = r.subscription
-        where = f"#{sub.id} {sub.platform} {sub.chat_id}"
-        if r.status == "sent":
-            print(f"{where}: sent {r.messages} message(s)", file=out)
-        elif r.status == "skipped":
-            print(f"{where}: skipped: {r.reason}", file=out)
-        else:
-            print(f"{where}: failed: {r.reason}", file=out)
+        print(r.line(), file=out)
     if not results:
-        print("no subscription is due (add one with `digestbot subscriptions add`, or use --all)", file=out)
+        print("no subscriptions yet: add one with `digestbot subscriptions add`", file=out)
     return 1 if any(r.status == "failed" for r in results) else 0
 
 

@@ -100,3 +100,17 @@ def test_http_libraries_never_log_request_urls(monkeypatch: pytest.MonkeyPatch) 
     setup_logging(Settings(), verbose=True, service=True)
     for name in ("httpx", "httpx2", "httpcore", "telegram"):
         assert logging.getLogger(name).getEffectiveLevel() >= logging.WARNING, name
+
+
+def test_digest_send_through_the_console_once_per_day(cfg: str, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`digestbot digest --send` with no tokens: the console gets the digest, a rerun sends nothing."""
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("DISCORD_BOT_TOKEN", raising=False)
+    assert main(["--config", cfg, "subscriptions", "add", "console", "me", "--time", "00:00"]) == 0
+    capsys.readouterr()
+    assert main(["--config", cfg, "digest", "--no-fetch", "--send", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "AI 产业日报" in out and out.rstrip().endswith("#1 console:me: sent 1 message")
+    assert main(["--config", cfg, "digest", "--no-fetch", "--send", "--all"]) == 0
+    assert capsys.readouterr().out.strip() == "#1 console:me: skipped: already sent"

@@ -50,7 +50,7 @@ class DeliveryResult:
         sub = self.subscription
         who = f"#{sub.id} {sub.platform}:{sub.chat_id}"
         if self.status == "sent":
-            return f"{who}: sent {self.messages} messages"
+            return f"{who}: sent {self.messages} message{'' if self.messages == 1 else 's'}"
         return f"{who}: {self.status}: {self.reason}"
 
 
