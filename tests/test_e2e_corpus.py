@@ -88,3 +88,27 @@ async def test_fetch_twice_then_digest(corpus: Path, tmp_path: Path) -> None:
         assert other in [a["source"] for a in item["also"]], item
     urls = [i["url"] for i in items]
     assert len(urls) == len(set(urls)), "no story appears twice"
+
+
+async def test_summarize_a_page_and_refuse_an_internal_one(tmp_path: Path) -> None:
+    """`digestbot summarize URL`: key points of a served page; with the guard on, loopback is refused."""
+    paragraphs = "".join(
+        f"<p>Sentence {i}: the lab released a new open model that runs on a single graphics card, "
+        f"and developers measured it on {i + 3} public benchmarks.</p>"
+        for i in range(10)
+    )
+    page = (f"<html><head><title>A new open model</title></head><body><nav>Home | About</nav>"
+            f"<article>{paragraphs}</article></body></html>")
+    async with FakeWeb() as web:
+        url = web.add("/post", page)
+        (tmp_path / "digestbot.toml").write_text(
+            f'[storage]\npath = "{tmp_path / "d.db"}"\n[fetch]\nallow_private_addresses = true\n'
+        )
+        code, out, err = await _cli(tmp_path, "summarize", url, "--lang", "en")
+        assert code == 0, err
+        lines = out.strip().splitlines()
+        assert lines[0].endswith("A new open model") and lines[-1] == url
+        assert len([line for line in lines if line.startswith("- ")]) == 3
+        (tmp_path / "digestbot.toml").write_text(f'[storage]\npath = "{tmp_path / "d.db"}"\n')
+        code, out, err = await _cli(tmp_path, "summarize", url)
+    assert code == 1 and "loopback" in err and out == ""
