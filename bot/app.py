@@ -32,7 +32,7 @@ SHUTDOWN_TIMEOUT = 20.0  # seconds to let in-flight sends finish (systemd's Time
 
 def _install_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> list[int]:
     """SIGINT/SIGTERM set the stop event; skipped where the loop cannot take signals (threads)."""
-    installed = []
+    installed: list[int] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(sig, _on_signal, sig, stop)

@@ -159,7 +159,7 @@ async def fetch_with_progress(
     settings: Settings,
     out: TextIO,
     lines: bool = True,
-    on_outcome: Callable[[FeedOutcome], None] | None = None,
+    on_outcome: Callable[[FeedOutcome], object] | None = None,
 ) -> list[FeedOutcome]:
     """Poll every feed; a progress bar on a terminal, one plain line per feed when piped
     (`lines=False`: none, the caller summarises). `on_outcome` sees each feed as it finishes."""
@@ -247,8 +247,8 @@ def feeds_command(args: argparse.Namespace, store: Store, settings: Settings, ou
         before = len(store.list_feeds())
         for e in entries:
             if e.url.startswith(("http://", "https://")):
-                section = e.category if e.category in settings.section_keys() else None
-                store.add_feed(e.url, e.name, section)
+                hint = e.category if e.category in settings.section_keys() else None
+                store.add_feed(e.url, e.name, hint)
         print(f"imported {len(store.list_feeds()) - before} new feed(s) of {len(entries)}", file=out)
         return 0
     text = write_opml([OpmlFeed(f.url, f.name, f.section or "") for f in store.list_feeds()])
@@ -271,12 +271,12 @@ def subscriptions_command(args: argparse.Namespace, store: Store, settings: Sett
         tz = args.tz or settings.digest.timezone
         if not valid_timezone(tz):
             raise UsageError(f"--tz: unknown time zone {tz!r}")
-        sections = [s for s in args.sections.split(",") if s]
-        unknown = [s for s in sections if s not in settings.section_keys()]
+        wanted = [s for s in args.sections.split(",") if s]
+        unknown = [s for s in wanted if s not in settings.section_keys()]
         if unknown:
             raise UsageError(f"--sections: unknown section {unknown[0]!r}")
         sub = store.subscribe(args.platform, args.chat_id, f"{hm[0]:02d}:{hm[1]:02d}", tz,
-                              args.lang or settings.digest.language, sections)
+                              args.lang or settings.digest.language, wanted)
         print(f"subscription #{sub.id}: {sub.platform} {sub.chat_id} at {sub.time} {sub.timezone} ({sub.language})", file=out)
         return 0
     if not store.remove_subscription(args.id):

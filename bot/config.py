@@ -231,11 +231,11 @@ def parse_settings(data: dict[str, Any], source: str = "<config>") -> Settings:
     """Turn parsed TOML into Settings, naming the key and the file in every error."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a table")
-    values = _build(Settings, data, "", source, skip={"source"})
+    values = _build(Settings, data, "", source, skip=frozenset({"source"}))
     return validate(dataclasses.replace(values, source=source))
 
 
-def _build(cls: type, data: Any, prefix: str, source: str, skip: set[str] = frozenset()) -> Any:
+def _build(cls: Any, data: Any, prefix: str, source: str, skip: frozenset[str] = frozenset()) -> Any:
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: [{prefix.rstrip('.')}] must be a table")
     hints = typing.get_type_hints(cls)

@@ -285,7 +285,7 @@ class DiscordAdapter:
         await self._run(interaction, self._request(interaction, command, args))
 
     async def _on_component(self, interaction: discord.Interaction) -> None:
-        data = interaction.data or {}
+        data: dict[str, Any] = dict(interaction.data or {})
         custom_id = str(data.get("custom_id", ""))
         if not custom_id:
             return

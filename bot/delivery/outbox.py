@@ -325,8 +325,9 @@ async def send_due(
                 digest = None
                 if existing is None:
                     digest = await digests.get_or_build(day, sub.language, now=now)
-                make = (renderers or {}).get(sub.platform) or (lambda s, p=sub.platform: renderer_for(p, s))
-                render = shared(sub.platform, sub.sections, make(sub.sections))
+                custom = (renderers or {}).get(sub.platform)
+                own = custom(sub.sections) if custom else renderer_for(sub.platform, sub.sections)
+                render = shared(sub.platform, sub.sections, own)
                 return await deliver(store, adapter, sub, digest, date=date, render=render, policy=policy)
             except Exception as exc:  # one chat's failure never stops the others
                 log.exception("delivery.error sub=%d platform=%s chat=%s", sub.id, sub.platform, sub.chat_id)

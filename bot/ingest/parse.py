@@ -122,10 +122,10 @@ def decode_bytes(body: bytes, content_type: str | None = None) -> tuple[str, str
         return utf8, "utf-8"
     match = _XML_DECL_ENCODING.match(body[:500])
     for label in (_http_charset(content_type), match.group(1).decode() if match else None):
-        name = _codec(label)
-        if name and not name.startswith(("utf-8", "utf_8", "utf-16", "utf_16")):
+        codec = _codec(label)
+        if codec and not codec.startswith(("utf-8", "utf_8", "utf-16", "utf_16")):
             try:
-                return body.decode(name), name
+                return body.decode(codec), codec
             except (UnicodeDecodeError, LookupError):
                 pass
     if _cjk_pairs(body):
@@ -212,7 +212,8 @@ def _published(entry: Any) -> datetime | None:
         value = dict.get(entry, key)  # plain dict lookup: skips feedparser's deprecated key aliasing
         if value:
             try:
-                when = datetime(*value[:6], tzinfo=UTC)
+                year, month, day, hour, minute, second = value[:6]
+                when = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
             except (TypeError, ValueError):
                 continue
             if when.year >= _EARLIEST_YEAR:

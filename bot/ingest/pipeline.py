@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
+from typing import Literal
 
 import httpx
 
@@ -122,7 +123,7 @@ async def _poll(run: _Run, feed: Feed) -> FeedOutcome:
         name = feed.name or parsed.title or urlsplit(feed.url).hostname or feed.url
         new_ids, seen = await _store_entries(run, feed, name, parsed.entries)
         new = len(new_ids)
-        status = "new" if new else "unchanged"
+        status: Literal["new", "unchanged"] = "new" if new else "unchanged"
         _record(run, feed, started, status, http_status, new_articles=new, etag=body.etag,
                 last_modified=body.last_modified, name=parsed.title or None)
         log.info("feed polled feed_id=%d url=%s new=%d seen=%d warnings=%d", feed.id, feed.url,
