@@ -13,7 +13,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "AI 产业日报 · {date}",
         "purpose_header": "目的",
-        "purpose": "持续跟踪最新的 AI 产业动态，帮你减少信息焦虑。",
+        "purpose": "每天替你读完 AI 行业的新闻，只留下值得知道的要点。",
         "highlights_header": "看点",
         "stats_reading": (
             "原文共计 {original} 字，简读后为 {summary} 字，阅读时间约 {minutes} 分钟，"
@@ -41,7 +41,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "title": "AI Daily Digest · {date}",
         "purpose_header": "Purpose",
-        "purpose": "Keeping up with the AI industry every day, so you can stop worrying about missing out.",
+        "purpose": "We read the day's AI news so you do not have to: only the points worth knowing stay.",
         "highlights_header": "Highlights",
         "stats_reading": (
             "The originals total {original} characters; the digest is {summary} characters, "
