@@ -94,7 +94,7 @@ async def run(
     services: Services | None = None
     started: list[Adapter] = []
     try:
-        seeded = store.seed_feeds((f.url, f.name, f.section or None) for f in settings.initial_feeds())
+        seeded = store.seed_feeds(settings.feed_seeds())
         log.info("app.feeds seeded=%d active=%d", seeded, len(store.list_feeds()))
         if adapters is None:
             from bot.delivery import build_adapters

@@ -101,7 +101,7 @@ def setup_logging(settings: Settings, verbose: bool = False, service: bool = Fal
 
 def open_store(settings: Settings) -> Store:
     store = Store(settings.storage.path)
-    store.seed_feeds((f.url, f.name, f.section or None) for f in settings.initial_feeds())
+    store.seed_feeds(settings.feed_seeds())
     return store
 
 
@@ -145,7 +145,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -
         if args.command == "digest":
             return await digest_command(args, store, settings, out)
         if args.command == "summarize":
-            return await summarize_command(args, settings, out)
+            return await summarize_command(args, store, settings, out)
     finally:
         store.close()
     raise UsageError(f"unknown command {args.command!r}")
@@ -349,7 +349,7 @@ async def _send(args: argparse.Namespace, store: Store, settings: Settings, dige
     return 1 if any(r.status == "failed" for r in results) else 0
 
 
-async def summarize_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+async def summarize_command(args: argparse.Namespace, store: Store, settings: Settings, out: TextIO) -> int:
     from bot.ingest import FetchError
     from bot.ingest.pipeline import fetch_page_text
     from bot.summarize.service import SummaryService
@@ -360,13 +360,11 @@ async def summarize_command(args: argparse.Namespace, settings: Settings, out: T
     except FetchError as exc:
         print(f"digestbot: {args.url}: {exc.reason}", file=sys.stderr)
         return 1
-    store = Store(settings.storage.path)
     service = SummaryService(store, settings)
     try:
         summary = await service.summarize_text(title, text, args.url, language, "detail" if args.detail else "points")
     finally:
         await service.aclose()
-        store.close()
     print(f"{summary.emoji} {summary.title}", file=out)
     for point in summary.points:
         print(f"- {point}", file=out)

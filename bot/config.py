@@ -196,6 +196,10 @@ class Settings:
             return self.feeds
         return tuple(FeedSettings(url=u, name=n, section=s or "") for u, n, s in DEFAULT_FEEDS)
 
+    def feed_seeds(self) -> list[tuple[str, str, str | None]]:
+        """The initial feeds as (url, name, section or None), the form `Store.seed_feeds` takes."""
+        return [(f.url, f.name, f.section or None) for f in self.initial_feeds()]
+
     def section_keys(self) -> tuple[str, ...]:
         return tuple(s.key for s in self.digest.sections)
 

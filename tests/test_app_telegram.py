@@ -94,7 +94,7 @@ async def prefetch(settings: Settings) -> None:
     """What the start-up fetch job would do, done before the app starts so the test is deterministic."""
     store = Store(settings.storage.path)
     try:
-        store.seed_feeds((f.url, f.name, f.section or None) for f in settings.initial_feeds())
+        store.seed_feeds(settings.feed_seeds())
         outcomes = await fetch_all(store, settings, now=NOW)
         assert [o.status for o in outcomes] == ["new"], outcomes
     finally:
