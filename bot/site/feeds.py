@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.digest.text import MAX_TITLE, clean, clip
+from bot.digest.text import MAX_TITLE
 from bot.site.links import day_path
-from bot.site.render import SiteOptions, StoredDay, environment, stats_text
+from bot.site.render import SiteOptions, StoredDay, environment, shown, stats_text
 from bot.site.strings import site_t
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -65,7 +65,7 @@ def feed_entries(
                 day=digest.date,
                 id=url if options.base_url else _uuid_id(options, digest.date.isoformat()),
                 url=url,
-                title=clip(clean(digest.title), MAX_TITLE),
+                title=shown(digest.title, MAX_TITLE),
                 summary=stats_text(digest),
                 content=bodies[digest.date],
                 built_at=day.built_at,

@@ -70,8 +70,20 @@ def link(url: str, label: str) -> Markup:
     return Markup('<a href="{}">{}</a>').format(href, label)
 
 
+def shown(text: str, limit: int) -> str:
+    """clip(clean(text), limit), cleaning only as much of `text` as can show: a 1 MB title costs
+    the same as a short one. Same result, since clean() of a longer prefix only adds at the end."""
+    text = text or ""
+    window = 2 * limit + 64
+    while True:
+        cleaned = clean(text[:window])
+        if len(cleaned) > limit or window >= len(text):
+            return clip(cleaned, limit)
+        window *= 4
+
+
 def _slug(key: str) -> str:
-    return re.sub(r"[^a-z0-9_-]", "-", clean(key).lower())[:40] or "section"
+    return re.sub(r"[^a-z0-9_-]", "-", shown(key, 40).lower()) or "section"
 
 
 @pass_context
@@ -107,10 +119,10 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        plain=clean,
-        headline=lambda s: clip(clean(s), MAX_TITLE),
-        point=lambda s: clip(clean(s), MAX_POINT),
-        source_name=lambda s: clip(clean(s), MAX_SOURCE),
+        plain=lambda s: shown(s, MAX_TITLE),
+        headline=lambda s: shown(s, MAX_TITLE),
+        point=lambda s: shown(s, MAX_POINT),
+        source_name=lambda s: shown(s, MAX_SOURCE),
         host=_host,
         slug=_slug,
         day_path=day_path,
