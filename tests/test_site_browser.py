@@ -147,3 +147,15 @@ def test_day_page_lays_out_at_phone_and_desktop_widths(browser, served, tmp_path
                 backgrounds[f"{name}-{scheme}"] = seen["background"]
     assert backgrounds["phone-light"] != backgrounds["phone-dark"]  # prefers-color-scheme honoured
     assert len(list(tmp_path.glob("*.png"))) == 8
+
+
+def test_missing_chromium_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    import test_site_browser as here
+
+    monkeypatch.setattr(here, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the browser test"):
+        here._need_chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="/nonexistent/chromium not installed"):
+        here._need_chromium()
