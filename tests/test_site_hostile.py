@@ -170,9 +170,12 @@ def test_only_plain_http_links_become_links(tmp_path: Path) -> None:
     store.close()
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from(["a", " ", "\n", "\x00", "中", "\u2028", "\u200d", "\ufe0f", "é"]),
-               max_size=1200),
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(
+    st.text(alphabet=st.sampled_from(["a", " ", "\n", "\x00", "中", "\u2028", "\u200d", "\ufe0f", "é", "\xa0",
+                                      "\x85", "\ud800", "\ufdd0", "\U0001fffe", "\t", "\x9f", "🚀"]),
+            max_size=1200),
+    st.text(max_size=300)),
        st.sampled_from([1, 2, 5, 60, 200, 600]))
 def test_cleaning_only_what_shows_gives_the_same_text(text: str, limit: int) -> None:
     assert shown(text, limit) == clip(clean(text), limit)

@@ -47,6 +47,7 @@ class StoredDay:
     built_at: datetime
 
 
+@lru_cache(maxsize=16384)  # each URL is checked for its page and again for its feed entry
 def _http(url: str) -> str | None:
     """The URL when it is a plain http(s) link (javascript:, data: and the like never are)."""
     return safe_url(url)
@@ -67,7 +68,14 @@ def link(url: str, label: str) -> Markup:
     href = _http(url)
     if href is None:
         return escape(label)
-    return Markup('<a href="{}">{}</a>').format(href, label)
+    return Markup(f'<a href="{escape(href)}">{escape(label)}</a>')
+
+
+# Anything clean() would change: controls, surrogates, noncharacters (U+FDD0..FDEF and the last two
+# code points of every plane), whitespace other than single inner spaces. Stored digests are clean
+# already, so most text skips clean()'s per-character loop (the archive's main cost otherwise).
+_NONCHARACTERS = "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17))
+_DIRTY = re.compile(f"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef{_NONCHARACTERS}]|[^\\S ]|  |^ | $")
 
 
 def shown(text: str, limit: int) -> str:
@@ -76,7 +84,8 @@ def shown(text: str, limit: int) -> str:
     text = text or ""
     window = 2 * limit + 64
     while True:
-        cleaned = clean(text[:window])
+        prefix = text[:window]
+        cleaned = clean(prefix) if _DIRTY.search(prefix) else prefix
         if len(cleaned) > limit or window >= len(text):
             return clip(cleaned, limit)
         window *= 4
