@@ -175,6 +175,8 @@ def test_only_plain_http_links_become_links(tmp_path: Path) -> None:
     st.text(alphabet=st.sampled_from(["a", " ", "\n", "\x00", "中", "\u2028", "\u200d", "\ufe0f", "é", "\xa0",
                                       "\x85", "\ud800", "\ufdd0", "\U0001fffe", "\t", "\x9f", "🚀"]),
             max_size=1200),
+    # mostly clean text, where the shortcut is taken: spaces in runs and at the ends must still go
+    st.text(alphabet=st.sampled_from(["a", "b", " ", "中", "é", "🚀", "\u200d"]), max_size=600),
     st.text(max_size=300)),
        st.sampled_from([1, 2, 5, 60, 200, 600]))
 def test_cleaning_only_what_shows_gives_the_same_text(text: str, limit: int) -> None:
