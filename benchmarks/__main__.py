@@ -4,7 +4,7 @@ docs/benchmarks.md as one table plus a short section per benchmark.
     python -m benchmarks [--quick] [--only NAME] [--output PATH]
 
 --quick runs tiny limits (seconds, for the smoke test; its figures mean nothing); --only runs one
-of: parse, extraction, rouge, dedup, e2e, delivery.
+of: parse, extraction, rouge, dedup, e2e, delivery, site.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = ("parse", "extraction", "rouge", "dedup", "e2e", "delivery")
+NAMES = ("parse", "extraction", "rouge", "dedup", "e2e", "delivery", "site")
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,10 @@ def run_one(name: str, quick: bool) -> dict[str, Any]:
         from benchmarks import delivery
 
         return delivery.run(3, scale=20.0) if quick else delivery.run()
+    if name == "site":
+        from benchmarks import site
+
+        return site.run(3, 20, rounds=1) if quick else site.run()
     raise ValueError(f"unknown benchmark {name!r}; one of {', '.join(NAMES)}")
 
 
@@ -213,14 +217,26 @@ def rows_delivery(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def rows_site(r: dict[str, Any]) -> list[Row]:
+    size = f"{r['days']} days × {r['items_per_day']} stories, {r['files']} files, {r['bytes'] / 1e6:.1f} MB"
+    return [
+        Row(f"Web archive build, {size} (vs the same digests as Markdown)", f"{_f(r['build_seconds'])} s",
+            f"{_f(r['markdown_seconds'])} s", _ratio(r["build_seconds"], r["markdown_seconds"]), "< 5 s",
+            r["build_seconds"] < 5),
+        Row("Web archive rebuild with nothing changed: files rewritten (time)",
+            f"{r['rebuild_files_rewritten']} ({_f(r['rebuild_seconds'])} s)", f"{r['files']} on the first build",
+            "—", "0", r["rebuild_files_rewritten"] == 0),
+    ]
+
+
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "parse": rows_parse, "extraction": rows_extraction, "rouge": rows_rouge, "dedup": rows_dedup,
-    "e2e": rows_e2e, "delivery": rows_delivery,
+    "e2e": rows_e2e, "delivery": rows_delivery, "site": rows_site,
 }
 TITLES = {
     "parse": "Feed parsing", "extraction": "Main-text extraction", "rouge": "Offline summaries (ROUGE)",
     "dedup": "Near-duplicate detection", "e2e": "End to end: fetch and digest with a model",
-    "delivery": "Delivery to Telegram and Discord",
+    "delivery": "Delivery to Telegram and Discord", "site": "The web archive",
 }
 HOW = {
     "parse": "The project's parse path (`bot.ingest.parse.parse_feed_bytes`: encoding repair, HTML "
@@ -259,6 +275,12 @@ HOW = {
                 "child process) with their rate limits on. Floor = the time the platforms' documented ceilings "
                 "allow for that many messages (Telegram 30/s overall, 1/s per chat; Discord 5 per 5 s per "
                 "channel, 50/s).",
+    "site": "30 deterministic Chinese digests of 100 stories each (titles, three points, up to three \"also "
+            "reported by\" sources, four sections) saved in a SQLite store; `bot.site.build.build_site` reads "
+            "them, renders every day page, the index, feed.xml and feed.json (the last 30 days in full) and "
+            "writes them into a fresh folder; then the same build runs again, which must rewrite no file "
+            "(counted by the build and by every file's mtime). Median of 3 rounds. Reference: "
+            "`render_markdown` of the same 30 digests in the same run.",
 }
 
 
@@ -296,6 +318,12 @@ def why_missed(name: str, r: dict[str, Any]) -> list[str]:
                 f"up to ~4,000 tokens plus ~330 of instructions. A token-based input budget (about 3,400 Latin "
                 f"or 850 CJK characters) would meet the goal; left to the summarize area as it trades context "
                 f"for cost.")
+    if name == "site":
+        if r["build_seconds"] >= 5:
+            out.append(f"Build {_f(r['build_seconds'])} s vs < 5 s; Markdown of the same digests took "
+                       f"{_f(r['markdown_seconds'])} s in the same run.")
+        if r["rebuild_files_rewritten"]:
+            out.append(f"The rebuild rewrote {r['rebuild_files_rewritten']} file(s) with nothing changed.")
     if name == "delivery" and r["wall_seconds"] > 1.1 * r["floor_seconds"]:
         late = max(("telegram", "discord"), key=lambda p: r[f"{p}_last_send_seconds"] - r[f"{p}_floor_seconds"])
         out.append(

@@ -1,4 +1,4 @@
-"""The command line: `digestbot fetch | feeds | digest | summarize | subscriptions | run`.
+"""The command line: `digestbot fetch | feeds | digest | summarize | subscriptions | site | run`.
 
 Exit codes: 0 success (a run where some feeds failed is still a success), 1 the one thing asked for
 failed (a refused URL, a delivery that failed), 2 bad usage or bad config.
@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     dg.add_argument("--rebuild", action="store_true", help="build again even if stored")
     dg.add_argument("--send", action="store_true", help="deliver to subscriptions whose time has come")
     dg.add_argument("--all", action="store_true", help="with --send: every subscription, now")
+    dg.add_argument("--site", action="store_true", help="then rebuild the web archive ([site] output_dir, else ./site)")
 
     sm = sub.add_parser("summarize", help="key points of one web page")
     sm.add_argument("url")
@@ -76,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     sadd.add_argument("--sections", default="", help="comma-separated section keys (default: all)")
     srm = ssub.add_parser("remove", help="remove a subscription")
     srm.add_argument("id", type=int)
+
+    st = sub.add_parser("site", help="write the web archive: a page per day, Atom and JSON feeds")
+    st.add_argument("--output", "-o", help="folder to write (default: [site] output_dir, else ./site)")
+    st.add_argument("--base-url", help="where the folder is published (default: [site] base_url)")
+    st.add_argument("--lang", choices=("zh", "en"), help="language (default: [site] language)")
+    st.add_argument("--date", help="YYYY-MM-DD: only that day's page (and the index and feeds)")
 
     sub.add_parser("run", help="run the bot service: scheduled digests and chat commands")
     return p
@@ -146,6 +153,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -
             return await digest_command(args, store, settings, out)
         if args.command == "summarize":
             return await summarize_command(args, store, settings, out)
+        if args.command == "site":
+            return site_command(args, store, settings, out)
     finally:
         store.close()
     raise UsageError(f"unknown command {args.command!r}")
@@ -323,6 +332,8 @@ async def digest_command(args: argparse.Namespace, store: Store, settings: Setti
         await summaries.aclose()
     text = render_json(digest) if args.format == "json" else render_markdown(digest)
     _write(text, args.output, out)
+    if args.site:
+        _build_site(store, settings, sys.stderr)
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
         print(f"{len(failed)} feed(s) could not be read:", file=sys.stderr)
@@ -370,6 +381,35 @@ async def summarize_command(args: argparse.Namespace, store: Store, settings: Se
         print(f"- {point}", file=out)
     print(args.url, file=out)
     return 0
+
+
+# ---------------------------------------------------------------- site
+
+
+def site_command(args: argparse.Namespace, store: Store, settings: Settings, out: TextIO) -> int:
+    """`digestbot site`: write the web archive of every stored digest (or one day's page)."""
+    try:
+        day = date.fromisoformat(args.date) if args.date else None
+    except ValueError as exc:
+        raise UsageError(f"--date must be YYYY-MM-DD, not {args.date!r}") from exc
+    return _build_site(store, settings, out, args.output, args.base_url, args.lang, day)
+
+
+def _build_site(store: Store, settings: Settings, out: TextIO, output: str | None = None,
+                base_url: str | None = None, lang: str | None = None, day: date | None = None) -> int:
+    from bot.site.build import SiteError, build_site, site_options
+
+    try:
+        options = site_options(settings, output=output, base_url=base_url, language=lang)
+    except SiteError as exc:
+        raise UsageError(f"--base-url: {exc}") from exc
+    try:
+        result = build_site(store, options, only=day)
+    except SiteError as exc:
+        print(f"digestbot: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(result.report(options)), file=out)
+    return 1 if result.failed else 0
 
 
 def _write(text: str, path: str | None, out: TextIO) -> None:

@@ -177,6 +177,15 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True)
+class SiteSettings:
+    output_dir: str = ""  # empty: `digestbot run` builds no site; `digestbot site` writes ./site
+    base_url: str = ""  # where the site is published; empty: no web links, relative feed links
+    title: str = ""  # empty: the language's default ("AI 产业日报" / "AI Daily Digest")
+    language: str = ""  # empty: digest.language
+    feed_days: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
@@ -188,6 +197,7 @@ class Settings:
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    site: SiteSettings = field(default_factory=SiteSettings)
     source: str = "<built-in defaults>"  # the file these came from, for messages
 
     def initial_feeds(self) -> tuple[FeedSettings, ...]:
@@ -377,6 +387,12 @@ def validate(s: Settings) -> Settings:
         fail("telegram.webhook_url", "must be an https:// URL in webhook mode (Telegram requires it)")
     if not 0 < s.telegram.webhook_port < 65536:
         fail("telegram.webhook_port", f"must be a port number, not {s.telegram.webhook_port}")
+    if s.site.language not in ("", "zh", "en"):
+        fail("site.language", f"must be 'zh', 'en' or empty, not {s.site.language!r}")
+    if s.site.base_url and site_base_url(s.site.base_url) is None:
+        fail("site.base_url", f"must be an http(s) URL without spaces or quotes, not {s.site.base_url!r}")
+    if not s.site.feed_days > 0:
+        fail("site.feed_days", f"must be greater than 0, not {s.site.feed_days}")
     if s.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         fail("logging.level", f"must be DEBUG, INFO, WARNING or ERROR, not {s.logging.level!r}")
     for i, feed in enumerate(s.feeds):
@@ -397,6 +413,18 @@ def validate(s: Settings) -> Settings:
         dataclasses.replace(sec, name=_names(sec)) for sec in s.digest.sections
     )
     return dataclasses.replace(s, digest=dataclasses.replace(s.digest, sections=sections))
+
+
+def site_base_url(value: str) -> str | None:
+    """A site's base URL, normalised to end in one '/', or None unless it is a plain http(s) URL of
+    printable ASCII (it goes into every page, feed and chat message: nothing may break a link)."""
+    value = value.strip()
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or rest[:1] in ("", "/") or len(value) > 200:
+        return None
+    if any(not 33 <= ord(ch) < 127 or ch in "\"'<>\\`?#" for ch in rest):
+        return None
+    return value.rstrip("/") + "/"
 
 
 def _names(sec: SectionSettings) -> dict[str, str]:

@@ -187,6 +187,9 @@ class Digest:
     highlights: tuple[Highlight, ...]
     sections: tuple[DigestSection, ...]
     failed_feeds: tuple[tuple[str, str], ...] = ()  # (feed name, reason)
+    # The day's page on the published web archive ([site] base_url); attached when served by
+    # DigestService, never stored (the address may change), so not part of to_dict().
+    web_url: str | None = None
 
     def items(self) -> list[DigestItem]:
         return [item for section in self.sections for item in section.items]

@@ -61,10 +61,12 @@ def build_services(
 ) -> Services:
     """Wire the summary and digest services on one store, sharing one summary cache between them."""
     from bot.digest.service import DigestService
+    from bot.site.build import site_hook
     from bot.summarize.service import SummaryService
 
     summary_service = summaries if summaries is not None else SummaryService(store, settings)
-    digests = DigestService(store, settings, summary_service)
+    # With [site] output_dir set, each digest build also rebuilds the web archive.
+    digests = DigestService(store, settings, summary_service, on_built=site_hook(store, settings))
     return Services(
         settings=settings,
         store=store,

@@ -9,7 +9,7 @@ from bot.models import (
     Digest,
     Summary,
 )
-from storage.base import StoreBase, _iso, _now
+from storage.base import StoreBase, _dt, _iso, _now
 
 
 class SummariesMixin(StoreBase):
@@ -93,3 +93,13 @@ class SummariesMixin(StoreBase):
         )
         return Digest.from_dict(json.loads(row["payload"])) if row else None
 
+    def stored_digests(self, language: str) -> list[tuple[Digest, datetime]]:
+        """Every stored digest in `language`, newest day first, with when it was built: the web
+        archive shows them all and dates its feed entries by the build."""
+        rows = self._all(
+            "SELECT payload, created_at FROM digests WHERE language = ? ORDER BY date DESC",
+            [language],
+        )
+        return [
+            (Digest.from_dict(json.loads(r["payload"])), _dt(r["created_at"]) or _now()) for r in rows
+        ]

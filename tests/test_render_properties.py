@@ -62,6 +62,7 @@ def digests(draw: st.DrawFn) -> Digest:
         stats=DigestStats(n, 1, 10**9, 1, 1, 10**6, 3, 2, 1),
         highlights=tuple(Highlight(id=i.id, title=i.title, emoji=i.emoji) for i in items[:10]),
         sections=sections,
+        web_url=draw(st.one_of(st.none(), urls)),  # the "read on the web" link of [site] base_url
     )
 
 

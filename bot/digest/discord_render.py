@@ -110,7 +110,9 @@ def _article_embed(item: DigestItem, language: str) -> Embed:
 
 def _header_embed(digest: Digest, shown: set[int], wanted: bool) -> Embed:
     lang = digest.language
-    lines = [
+    web = _href(digest.web_url) if digest.web_url else None
+    lines = [f"[{escape_discord(t(lang, 'web_link'))}]({web})", ""] if web else []
+    lines += [
         f"**{escape_discord(t(lang, 'purpose_header'))}**",
         escape_discord(t(lang, "purpose")),
         "",
@@ -128,7 +130,7 @@ def _header_embed(digest: Digest, shown: set[int], wanted: bool) -> Embed:
         description += "\n" + line
     if not shown:
         description += "\n" + escape_discord(t(lang, "empty"))
-    return Embed(title=_fit(digest.title, TITLE_LIMIT) or "—", description=description.rstrip())
+    return Embed(title=_fit(digest.title, TITLE_LIMIT) or "—", description=description.rstrip(), url=web)
 
 
 def _embed_size(embed: Embed) -> int:

@@ -72,6 +72,8 @@ def render_markdown(digest: Digest) -> str:
     lang = digest.language
     esc = escape_markdown
     out = [f"# {esc(digest.title)}", ""]
+    if digest.web_url and _href(digest.web_url):
+        out += [link(escape_inline(t(lang, "web_link")), digest.web_url), ""]
     out += [f"## {escape_inline(t(lang, 'purpose_header'))}", escape_inline(t(lang, "purpose")), ""]
     out += [f"## {escape_inline(t(lang, 'highlights_header'))}"]
     out += [f"> {line}" for line in stats_lines(digest.stats, lang, escape_inline, lambda s: f"**{s}**")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.digest import buttons
 from bot.digest.strings import stats_lines, t
-from bot.digest.text import MAX_POINT, MAX_SOURCE, MAX_TITLE, clean, clip
+from bot.digest.text import MAX_POINT, MAX_SOURCE, MAX_TITLE, clean, clip, safe_url
 from bot.models import Button, Digest, DigestItem, OutMessage
 
 
@@ -28,8 +28,11 @@ def _item(item: DigestItem, language: str) -> str:
 def render_plain(digest: Digest) -> list[OutMessage]:
     """The digest as text parts: the header, then one part per section with its articles."""
     lang = digest.language
-    header = [
-        clean(digest.title),
+    header = [clean(digest.title)]
+    web = safe_url(digest.web_url or "")
+    if web:
+        header.append(f"{t(lang, 'web_link')}: {clean(web)}")
+    header += [
         "=" * 40,
         t(lang, "purpose"),
         "",

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime
 
 from bot.config import Settings
 from bot.digest.builder import Summarizer, build_digest, digest_window
 from bot.locks import KeyedLocks
 from bot.models import Digest
+from bot.site.links import day_url
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -19,10 +21,18 @@ log = logging.getLogger(__name__)
 class DigestService:
     """Serves stored digests and builds missing ones; concurrent callers of one key share a build."""
 
-    def __init__(self, store: Store, settings: Settings, summaries: Summarizer) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        summaries: Summarizer,
+        on_built: Callable[[Digest], Awaitable[object]] | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.summaries = summaries
+        # Called after each build (the web archive's rebuild); its failure never fails the digest.
+        self.on_built = on_built
         self._locks = KeyedLocks()
         self._warming: set[asyncio.Task[object]] = set()
 
@@ -59,17 +69,27 @@ class DigestService:
         if not rebuild:
             stored = self.store.get_digest(*key)
             if stored is not None:
-                return stored
+                return self._served(stored)
         waited = self._locks.busy(key)
         async with self._locks.hold(key):
             # Whoever waited on a build in progress takes its result instead of building again.
             if not rebuild or waited:
                 stored = self.store.get_digest(*key)
                 if stored is not None:
-                    return stored
+                    return self._served(stored)
             log.info("building digest day=%s language=%s rebuild=%s", key[0], language, rebuild)
             digest = await build_digest(
                 self.store, self.settings, self.summaries, day=day, language=language, now=now
             )
         await self.settle()
-        return digest
+        if self.on_built is not None:
+            try:
+                await self.on_built(digest)
+            except Exception:
+                log.exception("after-build hook failed day=%s language=%s", key[0], language)
+        return self._served(digest)
+
+    def _served(self, digest: Digest) -> Digest:
+        """The digest with the link to its page on the web archive, when there is one."""
+        url = day_url(self.settings, digest.date, digest.language)
+        return dataclasses.replace(digest, web_url=url) if url else digest

@@ -162,6 +162,11 @@ def render_telegram(digest: Digest, sections: Sequence[str] = ()) -> list[OutMes
         if item is not None:
             items.append(item)
 
+    if digest.web_url:
+        label = escape_telegram(t(lang, "web_link"))
+        web = _a(label, digest.web_url)
+        if web != label:  # only a link that passed the URL checks is worth a line
+            add(web)
     add(_b(escape_telegram(t(lang, "purpose_header"))) + "\n" + escape_telegram(t(lang, "purpose")))
     lines = [
         _b(escape_telegram(t(lang, "highlights_header")))
