@@ -276,7 +276,7 @@ def subscriptions_command(args: argparse.Namespace, store: Store, settings: Sett
         if unknown:
             raise UsageError(f"--sections: unknown section {unknown[0]!r}")
         sub = store.subscribe(args.platform, args.chat_id, f"{hm[0]:02d}:{hm[1]:02d}", tz,
-                              args.lang or settings.digest.language, wanted)
+                              args.lang or settings.digest.language, wanted, at=datetime.now(UTC))
         print(f"subscription #{sub.id}: {sub.platform} {sub.chat_id} at {sub.time} {sub.timezone} ({sub.language})", file=out)
         return 0
     if not store.remove_subscription(args.id):
