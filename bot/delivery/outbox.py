@@ -23,6 +23,7 @@ from bot.delivery.errors import (
     ChatUnavailable,
     PermanentError,
     RetryAfter,
+    StartRefused,
     TransientError,
 )
 from bot.delivery.pacing import Pacer
@@ -213,6 +214,9 @@ async def _deliver_claimed(
                 chat_id = sub.chat_id
                 store.reopen_delivery(delivery.id, resend_all=True)
                 sent = 0
+    except StartRefused as exc:  # a rejected token: left pending for when it is fixed
+        log.error("delivery.refused sub=%d platform=%s reason=%s", sub.id, sub.platform, exc.reason)
+        return DeliveryResult(sub, "failed", sent, exc.reason)
     except ChatUnavailable as exc:
         store.disable_subscription(sub.id, exc.reason)
         store.finish_delivery(delivery.id, "failed", exc.reason)
