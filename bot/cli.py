@@ -96,15 +96,17 @@ def setup_logging(settings: Settings, verbose: bool = False, service: bool = Fal
         level = logging.DEBUG
     elif not service:
         level = max(level, logging.ERROR)
+    existing = set(logging.getLogger().handlers)
     logging.basicConfig(
         level=level, stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     from bot.redact import RedactingFormatter, settings_secrets
 
-    # Every line (tracebacks too) loses the tokens: SDK exception texts can carry them.
+    # Every line (tracebacks too) loses the tokens: SDK exception texts can carry them. Only the
+    # handler basicConfig just made: one an embedding program (or pytest) installed is its own.
     redacting = RedactingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", settings_secrets(settings))
-    for handler in logging.getLogger().handlers:
+    for handler in set(logging.getLogger().handlers) - existing:
         handler.setFormatter(redacting)
     # httpx logs request URLs at INFO, and a Telegram URL carries the bot token: never below WARNING.
     for noisy in ("httpx", "httpcore", "httpx2", "httpcore2", "jieba", "apscheduler", "telegram",

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, Self
 
 try:
     import fcntl
@@ -77,7 +77,7 @@ class ServiceLock:
             handle.truncate()  # no pid left behind: `digestbot status` then reads "not running"
         handle.close()  # closing drops the flock
 
-    def __enter__(self) -> ServiceLock:
+    def __enter__(self) -> Self:
         self.acquire()
         return self
 

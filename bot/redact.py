@@ -16,7 +16,7 @@ from bot.config import Settings, secret
 
 MASK = "[redacted]"
 # A Telegram bot token: the bot's numeric id, a colon, 35 URL-safe characters.
-_TELEGRAM_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}")
+_TELEGRAM_TOKEN = re.compile(r"(?<![0-9])\d{5,}:[A-Za-z0-9_-]{30,}")  # also inside ".../bot<token>/..."
 _MIN_SECRET = 6  # shorter values would mask ordinary words
 
 
