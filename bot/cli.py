@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.config import ConfigError, Settings, load_settings, parse_hhmm, valid_timezone
@@ -412,14 +412,15 @@ async def summarize_command(args: argparse.Namespace, store: Store, settings: Se
 # ---------------------------------------------------------------- run and status
 
 
-async def run_command(settings: Settings) -> int:
-    """The service; its failures are one line and an exit status (2: refused or already running)."""
+async def run_command(settings: Settings, **options: Any) -> int:
+    """The service; its failures are one line and an exit status (2: refused or already running).
+    `options` go to bot.app.run (tests pass their clock and adapters)."""
     from bot.app import run
     from bot.health import ServiceFailed
     from bot.instance import AlreadyRunning
 
     try:
-        await run(settings)
+        await run(settings, **options)
     except AlreadyRunning as exc:
         print(f"digestbot: {exc}", file=sys.stderr)
         return 2
