@@ -130,8 +130,8 @@ class TelegramAdapter:
         which can hold the token."""
         try:
             await self._start(on_request)
-        except ValueError as exc:  # the webhook secret check: names the variable, not its value
-            raise StartRefused(str(exc)) from None
+        except StartRefused:  # the webhook settings (WebhookConfigError): names the variable, not its value
+            raise
         except tg_error.TelegramError as exc:
             with contextlib.suppress(Exception):  # already failing: the start error is what counts
                 await self.stop()
