@@ -4,7 +4,7 @@ docs/benchmarks.md as one table plus a short section per benchmark.
     python -m benchmarks [--quick] [--only NAME] [--output PATH]
 
 --quick runs tiny limits (seconds, for the smoke test; its figures mean nothing); --only runs one
-of: parse, extraction, rouge, dedup, e2e, delivery, site.
+of: parse, extraction, rouge, dedup, e2e, delivery, site, restarts.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = ("parse", "extraction", "rouge", "dedup", "e2e", "delivery", "site")
+NAMES = ("parse", "extraction", "rouge", "dedup", "e2e", "delivery", "site", "restarts")
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,10 @@ def run_one(name: str, quick: bool) -> dict[str, Any]:
         from benchmarks import site
 
         return site.run(3, 20, rounds=1) if quick else site.run()
+    if name == "restarts":
+        from benchmarks import restarts
+
+        return restarts.run(1, first=19) if quick else restarts.run(20)
     raise ValueError(f"unknown benchmark {name!r}; one of {', '.join(NAMES)}")
 
 
@@ -229,14 +233,29 @@ def rows_site(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def rows_restarts(r: dict[str, Any]) -> list[Row]:
+    n = r["scenarios"]
+    broken = len(r["violations"])
+    return [
+        Row(f"Restart races: seeded kills of the service and `digest --send` ({n} seeds) with a part sent "
+            "twice beyond the platform-side bound or a digest incomplete",
+            str(broken), "—", "—", "0", broken == 0),
+        Row("Restart races: repeats, each a message in flight at a kill (the README's bound)",
+            f"{r['repeats']} of {r['in_flight']} in flight", "—", "—", "—"),
+        Row("Restart races: kills that landed at their seeded moment; median seconds per race",
+            f"{r['landed']} of {n}; {_f(r['median_seconds'])} s", "—", "—", "—"),
+    ]
+
+
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "parse": rows_parse, "extraction": rows_extraction, "rouge": rows_rouge, "dedup": rows_dedup,
-    "e2e": rows_e2e, "delivery": rows_delivery, "site": rows_site,
+    "e2e": rows_e2e, "delivery": rows_delivery, "site": rows_site, "restarts": rows_restarts,
 }
 TITLES = {
     "parse": "Feed parsing", "extraction": "Main-text extraction", "rouge": "Offline summaries (ROUGE)",
     "dedup": "Near-duplicate detection", "e2e": "End to end: fetch and digest with a model",
     "delivery": "Delivery to Telegram and Discord", "site": "The web archive",
+    "restarts": "Restarts and racing senders",
 }
 HOW = {
     "parse": "The project's parse path (`bot.ingest.parse.parse_feed_bytes`: encoding repair, HTML "
@@ -281,6 +300,13 @@ HOW = {
             "writes them into a fresh folder; then the same build runs again, which must rewrite no file "
             "(counted by the build and by every file's mtime). Median of 3 rounds. Reference: "
             "`render_markdown` of the same 30 digests in the same run.",
+    "restarts": "`tests/restart_race.py` per seed: the service (`digestbot run` as `tests/fakes/service_child.py` "
+                "runs it, adapters paced on the fakes' 50× clock, a fixed `now` at which five subscriptions "
+                "are due) and the real `digestbot digest --date D --no-fetch --send --all` on one database; "
+                "the seed picks who starts first, who gets SIGKILL (service, command, both) and when (holding a "
+                "claim with nothing sent, after the N-th message, after every message); the victims are "
+                "started again and everything runs to the end. A violation is a part that arrived twice "
+                "without having been in flight at a kill, a part missing, or a non-zero exit.",
 }
 
 
@@ -324,6 +350,8 @@ def why_missed(name: str, r: dict[str, Any]) -> list[str]:
                        f"{_f(r['markdown_seconds'])} s in the same run.")
         if r["rebuild_files_rewritten"]:
             out.append(f"The rebuild rewrote {r['rebuild_files_rewritten']} file(s) with nothing changed.")
+    if name == "restarts" and r["violations"]:
+        out += [f"Seed {v['seed']}: {v['violation']}" for v in r["violations"]]
     if name == "delivery" and r["wall_seconds"] > 1.1 * r["floor_seconds"]:
         late = max(("telegram", "discord"), key=lambda p: r[f"{p}_last_send_seconds"] - r[f"{p}_floor_seconds"])
         out.append(

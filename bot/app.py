@@ -1,8 +1,10 @@
 """`digestbot run`: one event loop with the chat adapters, the scheduler and the store; clean stop.
 
-Start order: store → seed feeds → services → adapters → scheduler → catch-up; stop in reverse
-(scheduler, in-flight deliveries with a bounded wait, adapters, store). The outbox records each
-message before and after it is sent, so a send interrupted by a stop resumes on the next start.
+Start order: service lock → store → seed feeds → services → adapters → scheduler → catch-up; stop
+in reverse (scheduler, in-flight deliveries with a bounded wait, adapters, store, lock). The outbox
+records each message before and after it is sent, so a send interrupted by a stop resumes on the
+next start. `run` returns only when all was well; otherwise it raises ServiceFailed (the CLI's exit
+status and one line) or AlreadyRunning.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
+from bot.health import BACKOFF, ServiceFailed, Supervisor
+from bot.instance import ServiceLock
 from bot.jobs import catch_up, digest_job, fetch_and_resume
 from bot.models import Reply, Request
 from bot.scheduler import Scheduler
@@ -47,26 +52,13 @@ def _on_signal(sig: int, stop: asyncio.Event) -> None:
     stop.set()
 
 
-async def _start_adapters(
-    adapters: dict[str, Adapter], services: Services
-) -> list[Adapter]:
-    """Start each adapter; one platform failing to connect leaves the others (and the console) up."""
+def _dispatcher(services: Services) -> Callable[[Request], Awaitable[Reply]]:
     from handlers import dispatch
 
     async def on_request(request: Request) -> Reply:
         return await dispatch(request, services)
 
-    started: list[Adapter] = []
-    for name, adapter in adapters.items():
-        try:
-            await adapter.start(on_request)
-        except Exception as exc:
-            # Only the type: a platform error's text can carry a request URL with the bot token.
-            log.error("adapter.start_failed platform=%s error=%s", name, type(exc).__name__)
-            continue
-        started.append(adapter)
-        log.info("adapter.started platform=%s", name)
-    return started
+    return on_request
 
 
 async def run(
@@ -78,21 +70,32 @@ async def run(
     fetch_at_start: bool = True,
     shutdown_timeout: float = SHUTDOWN_TIMEOUT,
     ready: asyncio.Event | None = None,
+    adapter_backoff: tuple[float, float] = BACKOFF,
 ) -> None:
     """Run the bot until SIGINT/SIGTERM or `stop_event`, then stop everything in reverse order.
 
     `ready` (if given) is set once adapters and the scheduler are up; `fetch_at_start` runs the
-    first fetch immediately instead of one interval after start.
+    first fetch immediately instead of one interval after start. Raises AlreadyRunning when another
+    service holds this store, ServiceFailed when a platform refused the bot (code 2) or one was not
+    up when the stop came (code 1).
     """
     loop = asyncio.get_running_loop()
     stop = stop_event or asyncio.Event()
-    signals = _install_signals(loop, stop)
     clock = clock or utc_now
-    store = Store(settings.storage.path)
-    log.info("app.start storage=%s config=%s", settings.storage.path, settings.source)
+    lock = ServiceLock(settings.storage.path)
+    lock.acquire()  # before the store opens, so a second service never touches it
+    signals = _install_signals(loop, stop)
+    try:
+        store = Store(settings.storage.path)
+    except BaseException:
+        lock.release()
+        _remove_signals(loop, signals)
+        raise
+    log.info("app.start storage=%s config=%s pid=%d", settings.storage.path, settings.source, os.getpid())
     scheduler: Scheduler | None = None
     services: Services | None = None
-    started: list[Adapter] = []
+    supervisor: Supervisor | None = None
+    problems: list[str] = []
     try:
         seeded = store.seed_feeds(settings.feed_seeds())
         log.info("app.feeds seeded=%d active=%d", seeded, len(store.list_feeds()))
@@ -101,7 +104,11 @@ async def run(
 
             adapters = build_adapters(settings)
         services = build_services(settings, store, clock=clock, adapters=adapters)
-        started = await _start_adapters(adapters, services)
+        supervisor = Supervisor(store, adapters, _dispatcher(services), now=services.now,
+                                backoff=adapter_backoff)
+        await supervisor.start_all()
+        if supervisor.fatal is not None:
+            raise ServiceFailed(supervisor.fatal, 2)
         scheduler = Scheduler(
             settings,
             store,
@@ -116,11 +123,14 @@ async def run(
         scheduler.spawn(catch_up(services, services.now()), "catch_up")
         log.info(
             "app.running platforms=%s slots=%d",
-            ",".join(a.platform for a in started) or "none", len(scheduler.next_runs()),
+            ",".join(a.platform for a in supervisor.started) or "none", len(scheduler.next_runs()),
         )
         if ready is not None:
             ready.set()
-        await stop.wait()
+        await _first(stop.wait(), supervisor.failed.wait())
+        if supervisor.fatal is not None:  # a platform retried after a network failure refused us
+            raise ServiceFailed(supervisor.fatal, 2)
+        problems = supervisor.problems()
         log.info("app.stopping")
     finally:
         if scheduler is not None:
@@ -128,18 +138,32 @@ async def run(
             unfinished = await scheduler.wait_inflight(shutdown_timeout)
             if unfinished:
                 log.warning("app.unfinished_jobs count=%d (their sends resume on next start)", unfinished)
-        for adapter in reversed(started):
-            try:
-                await adapter.stop()
-            except Exception as exc:
-                log.error("adapter.stop_failed platform=%s error=%s", adapter.platform, type(exc).__name__)
+        if supervisor is not None:
+            await supervisor.stop()
         if services is not None:
             try:
                 await services.summaries.aclose()  # the model client's connection pool
             except Exception as exc:
                 log.error("summaries.close_failed error=%s", type(exc).__name__)
         store.close()
-        for sig in signals:
-            with contextlib.suppress(Exception):
-                loop.remove_signal_handler(sig)
+        lock.release()
+        _remove_signals(loop, signals)
         log.info("app.stopped")
+    if problems:
+        raise ServiceFailed("stopped while not every platform was up: " + "; ".join(problems), 1)
+
+
+def _remove_signals(loop: asyncio.AbstractEventLoop, signals: list[int]) -> None:
+    for sig in signals:
+        with contextlib.suppress(Exception):
+            loop.remove_signal_handler(sig)
+
+
+async def _first(*waits: Awaitable[object]) -> None:
+    """Wait until the first of `waits` finishes; cancel the others."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()

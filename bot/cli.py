@@ -13,12 +13,15 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.config import ConfigError, Settings, load_settings, parse_hhmm, valid_timezone
 from bot.models import FeedOutcome
 from storage import Store
+
+if TYPE_CHECKING:
+    from bot.digest.service import DigestService
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +54,17 @@ def _parser() -> argparse.ArgumentParser:
 
     dg = sub.add_parser("digest", help="fetch, build and print (or --send) the day's digest")
     dg.add_argument("--date", help="YYYY-MM-DD (default: today in digest.timezone)")
-    dg.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    dg.add_argument("--format", choices=("markdown", "json"), help="output format (default: markdown)")
     dg.add_argument("--output", "-o", help="file to write (default: standard output)")
     dg.add_argument("--no-fetch", action="store_true", help="use what is stored, fetch nothing")
     dg.add_argument("--lang", choices=("zh", "en"), help="language (default: digest.language)")
     dg.add_argument("--rebuild", action="store_true", help="build again even if stored")
-    dg.add_argument("--send", action="store_true", help="deliver to subscriptions whose time has come")
-    dg.add_argument("--all", action="store_true", help="with --send: every subscription, now")
     dg.add_argument("--site", action="store_true", help="then rebuild the web archive ([site] output_dir, else ./site)")
+    dg.add_argument("--send", action="store_true",
+                    help="deliver (the --date digest) to subscriptions whose time has come")
+    dg.add_argument("--all", action="store_true", help="with --send: every enabled subscription, now")
+    dg.add_argument("--resend", action="store_true",
+                    help="with --send: also to subscriptions that already received that date")
 
     sm = sub.add_parser("summarize", help="key points of one web page")
     sm.add_argument("url")
@@ -85,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--date", help="YYYY-MM-DD: only that day's page (and the index and feeds)")
 
     sub.add_parser("run", help="run the bot service: scheduled digests and chat commands")
+    sub.add_parser("status", help="platforms' health, waiting messages, failing feeds, last digest")
     return p
 
 
@@ -96,10 +103,18 @@ def setup_logging(settings: Settings, verbose: bool = False, service: bool = Fal
         level = logging.DEBUG
     elif not service:
         level = max(level, logging.ERROR)
+    existing = set(logging.getLogger().handlers)
     logging.basicConfig(
         level=level, stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    from bot.redact import RedactingFormatter, settings_secrets
+
+    # Every line (tracebacks too) loses the tokens: SDK exception texts can carry them. Only the
+    # handler basicConfig just made: one an embedding program (or pytest) installed is its own.
+    redacting = RedactingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", settings_secrets(settings))
+    for handler in set(logging.getLogger().handlers) - existing:
+        handler.setFormatter(redacting)
     # httpx logs request URLs at INFO, and a Telegram URL carries the bot token: never below WARNING.
     for noisy in ("httpx", "httpcore", "httpx2", "httpcore2", "jieba", "apscheduler", "telegram",
                   "discord", "openai", "aiohttp"):
@@ -135,10 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     if args.command == "run":
-        from bot.app import run
-
-        await run(settings)
-        return 0
+        return await run_command(settings)
     store = open_store(settings)
     try:
         if args.command == "fetch":
@@ -155,6 +167,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -
             return await summarize_command(args, store, settings, out)
         if args.command == "site":
             return site_command(args, store, settings, out)
+        if args.command == "status":
+            return status_command(store, settings, out)
     finally:
         store.close()
     raise UsageError(f"unknown command {args.command!r}")
@@ -285,7 +299,7 @@ def subscriptions_command(args: argparse.Namespace, store: Store, settings: Sett
         if unknown:
             raise UsageError(f"--sections: unknown section {unknown[0]!r}")
         sub = store.subscribe(args.platform, args.chat_id, f"{hm[0]:02d}:{hm[1]:02d}", tz,
-                              args.lang or settings.digest.language, wanted)
+                              args.lang or settings.digest.language, wanted, at=datetime.now(UTC))
         print(f"subscription #{sub.id}: {sub.platform} {sub.chat_id} at {sub.time} {sub.timezone} ({sub.language})", file=out)
         return 0
     if not store.remove_subscription(args.id):
@@ -305,6 +319,7 @@ async def digest_command(args: argparse.Namespace, store: Store, settings: Setti
     from bot.summarize.service import SummaryService
 
     now = datetime.now(UTC)
+    _check_send_flags(args)
     try:
         day = date.fromisoformat(args.date) if args.date else _today(settings, now)
     except ValueError as exc:
@@ -321,11 +336,12 @@ async def digest_command(args: argparse.Namespace, store: Store, settings: Setti
                 on_outcome=lambda o: digests.warm(o.new_ids, day, language, now=now),
             )
             print_fetch_summary(outcomes, sys.stderr)
-        if args.send:
-            return await _send(args, store, settings, digests, now, out)
         # A stored digest re-renders identically; it is built again only when asked to or when
         # this run fetched something new (summaries are cached, so that costs no model calls).
         fresh = any(o.new_articles for o in outcomes)
+        if args.send:
+            return await _send(args, store, settings, digests, now, out,
+                               day=day if args.date else None, rebuild=args.rebuild or fresh)
         digest = await digests.get_or_build(day, language, now=now, rebuild=args.rebuild or fresh)
     finally:
         await digests.settle()
@@ -342,14 +358,36 @@ async def digest_command(args: argparse.Namespace, store: Store, settings: Setti
     return 0
 
 
-async def _send(args: argparse.Namespace, store: Store, settings: Settings, digests: object,
-                now: datetime, out: TextIO) -> int:
+def _check_send_flags(args: argparse.Namespace) -> None:
+    """Refuse what --send cannot honour (or a send flag without --send) instead of ignoring it."""
+    if not args.send:
+        for flag in ("all", "resend"):
+            if getattr(args, flag):
+                raise UsageError(f"--{flag} only goes with --send")
+        return
+    for flag, why in (("format", "each chat gets its platform's own rendering"),
+                      ("output", "the digest goes to the chats, not to a file"),
+                      ("lang", "each subscription has its own language"),
+                      ("site", "run `digestbot site` after the send")):
+        if getattr(args, flag):
+            raise UsageError(f"--{flag} cannot be used with --send: {why}")
+
+
+async def _send(args: argparse.Namespace, store: Store, settings: Settings, digests: DigestService,
+                now: datetime, out: TextIO, *, day: date | None, rebuild: bool) -> int:
+    """Deliver `day`'s digest (None: each subscription's today) through the claims the service
+    also uses, so a running service and this command never both send one digest."""
     from bot.delivery import build_adapters
     from bot.delivery.outbox import send_due
 
+    if rebuild:
+        target = day or _today(settings, now)
+        for language in sorted({s.language for s in store.list_subscriptions(enabled_only=True)}):
+            await digests.get_or_build(target, language, now=now, rebuild=True)
     adapters = build_adapters(settings)
     try:
-        results = await send_due(store, adapters, digests, settings, now=now, send_all=args.all)  # type: ignore[arg-type]
+        results = await send_due(store, adapters, digests, settings, now=now, send_all=args.all,
+                                 day=day, resend=args.resend)
     finally:
         for adapter in adapters.values():
             await adapter.stop()
@@ -410,6 +448,35 @@ def _build_site(store: Store, settings: Settings, out: TextIO, output: str | Non
         return 1
     print("\n".join(result.report(options)), file=out)
     return 1 if result.failed else 0
+# ---------------------------------------------------------------- run and status
+
+
+async def run_command(settings: Settings, **options: Any) -> int:
+    """The service; its failures are one line and an exit status (2: refused or already running).
+    `options` go to bot.app.run (tests pass their clock and adapters)."""
+    from bot.app import run
+    from bot.health import ServiceFailed
+    from bot.instance import AlreadyRunning
+
+    try:
+        await run(settings, **options)
+    except AlreadyRunning as exc:
+        print(f"digestbot: {exc}", file=sys.stderr)
+        return 2
+    except ServiceFailed as exc:
+        print(f"digestbot: {exc.line}", file=sys.stderr)
+        return exc.code
+    return 0
+
+
+def status_command(store: Store, settings: Settings, out: TextIO) -> int:
+    """What /status shows, for the shell: exit 1 when a platform needs attention."""
+    from bot.status import collect_status, status_lines
+
+    report = collect_status(store, settings.storage.path, settings.digest.timezone, datetime.now(UTC))
+    for line in status_lines(report):
+        print(line, file=out)
+    return 0 if report.well else 1
 
 
 def _write(text: str, path: str | None, out: TextIO) -> None:

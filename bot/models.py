@@ -319,6 +319,9 @@ class Subscription:
     sections: tuple[str, ...] = ()  # empty: all sections
     enabled: bool = True
     disabled_reason: str | None = None
+    # Slots at or before this instant are not owed: it is when the chat subscribed, changed its
+    # time or zone, or came back, so the "Next: …" it was promised holds. None: no limit.
+    schedule_from: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -341,6 +344,17 @@ class OutboxMessage:
     status: Literal["pending", "sent"]
     platform_message_id: str | None = None
     attempts: int = 0
+
+
+@dataclass(frozen=True)
+class PlatformHealth:
+    """A chat platform's state as the running service last recorded it (`digestbot status`)."""
+
+    platform: str
+    state: Literal["starting", "up", "retrying", "failed", "stopped"]
+    reason: str | None
+    since: datetime
+    pid: int | None = None
 
 
 # ---------------------------------------------------------------- chat requests

@@ -92,7 +92,12 @@ class Scheduler:
             # Shielded: a scheduler shutdown cancels this coroutine but not the work, which app.py
             # waits for (bounded) so an in-flight delivery finishes or is recorded as pending.
             task = self.spawn(func(now), name)
-            await asyncio.shield(task)
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                # Shutdown cancelled this wrapper, not the work, which app.py waits for. Returning
+                # keeps APScheduler from logging the cancellation as a failed job with a traceback.
+                log.info("job.detached job=%s (stopping; the work finishes or is recorded)", name)
 
         return run
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
@@ -13,6 +13,7 @@ from bot.ingest.guard import make_client
 from bot.ingest.parse import parse_feed
 from bot.models import Feed, ParsedFeed, Reply, Request
 from bot.services import Services
+from bot.status import StatusReport, collect_status
 from handlers.common import is_bot_admin, reply_language
 from handlers.errors import UserError
 from handlers.strings import t
@@ -124,15 +125,33 @@ def _when(value: datetime | None, zone: ZoneInfo, language: str) -> str:
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
+def _platform_lines(report: StatusReport, zone: ZoneInfo, language: str) -> list[str]:
+    lines = [t(language, "status_service", pid=report.service_pid) if report.service_pid
+             else t(language, "status_service_off")]
+    if not report.platforms:
+        return [*lines, t(language, "status_platforms_none")]
+    lines.append(t(language, "status_platforms"))
+    for p in report.platforms:
+        lines.append(t(
+            language, "status_platform", platform=p.platform, state=t(language, f"status_state_{p.state}"),
+            reason=f" ({_short(p.reason)})" if p.reason else "", since=_when(p.since, zone, language),
+            sent=_when(p.last_sent, zone, language),
+        ))
+    return lines
+
+
 async def status(request: Request, services: Services) -> Reply:
-    """Last fetch, failing feeds and why, next digest times, model use today, outbox depth."""
+    """Platforms' health and last send, last fetch, failing feeds, next digests, last digest built,
+    model use today, messages waiting for enabled subscriptions."""
     _require_admin(request, services)
     language = reply_language(request, services)
     store = services.store
     zone = ZoneInfo(services.settings.digest.timezone)
     now = services.now()
-    lines = [t(language, "status_header"), t(language, "status_last_fetch", when=_when(store.last_fetch_time(), zone, language))]
-    failing = store.failing_feeds()
+    report = collect_status(store, services.settings.storage.path, services.settings.digest.timezone, now)
+    lines = [t(language, "status_header"), *_platform_lines(report, zone, language),
+             t(language, "status_last_fetch", when=_when(report.last_fetch, zone, language))]
+    failing = report.failing_feeds
     lines.append(t(language, "status_failing", count=len(failing)))
     for feed in failing[:10]:
         lines.append(
@@ -146,8 +165,13 @@ async def status(request: Request, services: Services) -> Reply:
         ]
     else:
         lines.append(t(language, "status_next_none"))
-    midnight = datetime.combine(now.astimezone(zone).date(), time(0, 0), tzinfo=zone)
-    lines.append(t(language, "status_model", **store.model_usage_since(midnight)))
-    lines.append(t(language, "status_subs", count=len(store.list_subscriptions(enabled_only=True))))
-    lines.append(t(language, "status_outbox", depth=store.outbox_depth()))
+    if report.last_digest is None:
+        lines.append(t(language, "status_last_digest_none"))
+    else:
+        day, digest_language, built = report.last_digest
+        lines.append(t(language, "status_last_digest", date=day, lang=digest_language,
+                       when=_when(built, zone, language)))
+    lines.append(t(language, "status_model", **report.model_usage))
+    lines.append(t(language, "status_subs", count=report.subscriptions_active))
+    lines.append(t(language, "status_outbox", depth=report.pending_messages))
     return Reply(text="\n".join(lines))

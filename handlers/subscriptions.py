@@ -70,6 +70,7 @@ async def subscribe(request: Request, services: Services) -> Reply:
     settings = services.settings
     current = services.store.find_subscription(request.platform, request.chat_id)
     keep = current
+    now = services.now()
     sub = services.store.subscribe(
         request.platform,
         request.chat_id,
@@ -77,13 +78,17 @@ async def subscribe(request: Request, services: Services) -> Reply:
         zone or (keep.timezone if keep else settings.digest.timezone),
         language or (keep.language if keep else reply_language(request, services)),
         keep.sections if keep else (),
+        at=now,  # slots up to now are not owed: the first digest is the one announced below
     )
     log.info(
         "subscription.saved sub=%d platform=%s chat=%s time=%s tz=%s language=%s",
         sub.id, sub.platform, sub.chat_id, sub.time, sub.timezone, sub.language,
     )
     services.refresh_schedule()
-    upcoming = next_local_run(sub.time, sub.timezone, services.now())
+    upcoming = next_local_run(sub.time, sub.timezone, now)
+    done = services.store.get_delivery(sub.id, upcoming.date().isoformat())
+    if done is not None and done.status == "sent":  # moved later on a day that already got its digest
+        upcoming = next_local_run(sub.time, sub.timezone, upcoming)
     return Reply(
         text=t(
             sub.language,

@@ -131,6 +131,26 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX user_requests_user ON user_requests(platform, user_id, kind, at);
     """,
+    # service side of issue 10: delivery claims (leases), when a subscription's schedule starts,
+    # and each platform's health as the running service last saw it (for `digestbot status`)
+    """
+    CREATE TABLE delivery_claims (
+        subscription_id INTEGER NOT NULL,
+        date TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        expires_at REAL NOT NULL,
+        claimed_at REAL NOT NULL,
+        PRIMARY KEY (subscription_id, date)
+    );
+    ALTER TABLE subscriptions ADD COLUMN schedule_from TEXT;
+    CREATE TABLE platform_health (
+        platform TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        reason TEXT,
+        since TEXT NOT NULL,
+        pid INTEGER
+    );
+    """,
 ]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from bot.models import (
     Subscription,
 )
-from storage.base import StoreBase, _iso, _now
+from storage.base import StoreBase, _dt, _iso, _now
 
 
 class SubscriptionsMixin(StoreBase):
@@ -26,6 +26,7 @@ class SubscriptionsMixin(StoreBase):
             sections=tuple(json.loads(row["sections"])),
             enabled=bool(row["enabled"]),
             disabled_reason=row["disabled_reason"],
+            schedule_from=_dt(row.get("schedule_from")),
         )
 
     def subscribe(
@@ -36,15 +37,26 @@ class SubscriptionsMixin(StoreBase):
         timezone: str,
         language: str,
         sections: Sequence[str] = (),
+        at: datetime | None = None,
     ) -> Subscription:
-        """Create or update the one subscription of a chat (re-enabling it)."""
+        """Create or update the one subscription of a chat (re-enabling it).
+
+        `at` is when the chat asked: a new subscription, a new time or zone, or a disabled one
+        coming back owes nothing for slots up to `at` (its first digest is the next slot, as
+        announced). Without `at` (imports, tests) the schedule start is left as it was.
+        """
         with self.db.conn:
             self.db.execute(
                 "INSERT INTO subscriptions (platform, chat_id, time, timezone, language, sections, "
-                "created_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (platform, chat_id) DO UPDATE SET "
-                "time = excluded.time, timezone = excluded.timezone, language = excluded.language, "
-                "sections = excluded.sections, enabled = 1, disabled_reason = NULL",
-                [platform, str(chat_id), time, timezone, language, json.dumps(list(sections)), _iso(_now())],
+                "created_at, schedule_from) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (platform, chat_id) "
+                "DO UPDATE SET time = excluded.time, timezone = excluded.timezone, "
+                "language = excluded.language, sections = excluded.sections, enabled = 1, "
+                "disabled_reason = NULL, schedule_from = CASE WHEN excluded.schedule_from IS NOT NULL "
+                "AND (subscriptions.enabled = 0 OR subscriptions.time <> excluded.time "
+                "OR subscriptions.timezone <> excluded.timezone) THEN excluded.schedule_from "
+                "ELSE subscriptions.schedule_from END",
+                [platform, str(chat_id), time, timezone, language, json.dumps(list(sections)),
+                 _iso(_now()), _iso(at)],
             )
         found = self.find_subscription(platform, str(chat_id))
         assert found is not None

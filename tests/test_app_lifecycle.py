@@ -6,7 +6,10 @@ import asyncio
 import io
 import logging
 
+import pytest
+
 from bot.app import run
+from bot.health import ServiceFailed
 from bot.config import DiscordSettings, FeedSettings, Settings, StorageSettings, TelegramSettings, validate
 from bot.delivery.adapter import CONSOLE_LIMITS
 from bot.delivery.console_adapter import ConsoleAdapter
@@ -74,14 +77,19 @@ async def test_a_platform_failing_to_start_leaves_the_rest_up(tmp_path, caplog) 
 
         before = await console.on_request(local("status"))
         assert "Next digests: none scheduled" in before.text and "Messages waiting to be sent: 0" in before.text
+        assert "  telegram: unreachable, retrying (ConnectionError) since" in before.text
+        assert "console" not in before.text.split("Last fetch")[0]  # not a platform anyone watches
         subscribed = await console.on_request(local("subscribe", "07:00", "UTC", "en"))
         assert subscribed.text.startswith("Subscribed") and "07:00" in subscribed.text
         after = await console.on_request(local("status"))  # the scheduler got a job for the new slot
         assert "  07:00 UTC: " in after.text
         stop.set()
-        await asyncio.wait_for(app, 10)
+        with pytest.raises(ServiceFailed) as failed:  # not all was well: the exit status says so
+            await asyncio.wait_for(app, 10)
+    assert failed.value.code == 1
+    assert failed.value.line == "stopped while not every platform was up: telegram: retrying (ConnectionError)"
     logs = "\n".join(r.getMessage() for r in caplog.records)
-    assert "adapter.start_failed platform=telegram error=ConnectionError" in logs
+    assert "platform.health platform=telegram state=retrying reason=ConnectionError" in logs
     assert "SECRET" not in logs  # the exception text (which may carry a token) is not logged
     assert "app.stopped" in logs
     assert not BrokenAdapter.stopped  # never started, so never stopped

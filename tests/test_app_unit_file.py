@@ -26,8 +26,9 @@ def test_service_runs_digestbot_with_a_config_and_env_file() -> None:
     assert service["Type"] == "simple"
     argv = shlex.split(service["ExecStart"])
     assert Path(argv[0]).name == "digestbot" and argv[0].startswith("/")  # systemd wants absolute
-    assert argv[1] == "run"
+    assert argv[-1] == "run"
     assert argv[argv.index("--config") + 1].endswith(".toml")
+    assert service["RestartPreventExitStatus"] == "2"  # a refused token or a second instance
     assert service["EnvironmentFile"].startswith("/")
     assert service["Restart"] == "on-failure"
     assert service["User"] not in ("", "root")

@@ -17,7 +17,7 @@ from bot.delivery.telegram_webhook import WebhookOptions
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Adapter", "PlatformLimits", "ConsoleAdapter", "build_adapters"]
+__all__ = ["Adapter", "ConsoleAdapter", "PlatformLimits", "build_adapters"]
 
 
 def build_adapters(

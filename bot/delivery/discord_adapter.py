@@ -9,6 +9,7 @@ then answered with follow-ups.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ from bot.delivery.errors import (
     DeliveryError,
     PermanentError,
     RetryAfter,
+    StartRefused,
     TransientError,
 )
 from bot.delivery.pacing import Pacer
@@ -141,6 +143,18 @@ class DiscordAdapter:
         return self.client
 
     async def start(self, on_request: OnRequest) -> None:
+        """Connect, or raise StartRefused (token rejected: do not retry) or TransientError (Discord
+        cannot be reached: retry later), never with the SDK's text."""
+        try:
+            await self._start(on_request)
+        except Exception as exc:  # noqa: BLE001 - every start failure is mapped below
+            with contextlib.suppress(Exception):  # a half-open client must not linger between attempts
+                await self.stop()
+            if isinstance(exc, discord.LoginFailure | discord.PrivilegedIntentsRequired):
+                raise StartRefused(f"Discord refused the login ({type(exc).__name__})") from None
+            raise TransientError(f"cannot reach Discord ({type(exc).__name__})") from None
+
+    async def _start(self, on_request: OnRequest) -> None:
         """Log in, sync slash commands, connect the gateway as a task and wait until it is up."""
         self._on_request = on_request
         client = await self._ensure_login()
@@ -190,7 +204,7 @@ class DiscordAdapter:
             return None
         params = sorted(spec.params, key=lambda p: not p.required)  # required options first
 
-        async def callback(interaction: discord.Interaction, **options: Optional[str]) -> None:
+        async def callback(interaction: discord.Interaction, **options: str | None) -> None:
             args = tuple(str(options[p.name]) for p in spec.params if options.get(p.name))
             await self._on_slash(interaction, name, args)
 
@@ -237,7 +251,10 @@ class DiscordAdapter:
 
     async def send(self, chat_id: str, message: OutMessage) -> str:
         """Post one message to a channel; map discord.py errors to ours."""
-        client = await self._ensure_login()
+        try:
+            client = await self._ensure_login()
+        except discord.LoginFailure:
+            raise StartRefused("Discord refused the login (LoginFailure)") from None
         view = self._view(message)
         channel = client.get_partial_messageable(int(chat_id))
         kwargs: dict[str, Any] = {
@@ -249,7 +266,7 @@ class DiscordAdapter:
             kwargs["view"] = view
         try:
             sent = await channel.send(**kwargs)
-        except Exception as exc:  # noqa: BLE001 - mapped below, unknown ones re-raised
+        except Exception as exc:
             mapped = map_error(exc)
             if mapped is exc:
                 raise

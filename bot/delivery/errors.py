@@ -37,3 +37,8 @@ class ChatMigrated(DeliveryError):
 
 class PermanentError(DeliveryError):
     """The platform rejected this message itself (bad formatting, too long): retrying cannot help."""
+
+
+class StartRefused(DeliveryError):
+    """The platform will not let the bot in (a rejected token, an unusable webhook setting): retrying
+    cannot help, so the service stops and says why. `reason` never contains the token."""

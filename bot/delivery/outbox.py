@@ -12,20 +12,22 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date as Date
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
-from zoneinfo import ZoneInfo
 
-from bot.config import Settings, parse_hhmm
+from bot.config import Settings
 from bot.delivery.adapter import Adapter
+from bot.delivery.claims import Lease, describe_owner, new_owner
 from bot.delivery.errors import (
     ChatMigrated,
     ChatUnavailable,
     PermanentError,
     RetryAfter,
+    StartRefused,
     TransientError,
 )
 from bot.delivery.pacing import Pacer
+from bot.delivery.schedule import due_date, last_slot  # noqa: F401 - last_slot re-exported
 from bot.models import Digest, OutMessage, Subscription
 
 if TYPE_CHECKING:
@@ -128,23 +130,52 @@ async def deliver(
     date: str,
     render: Render,
     policy: RetryPolicy | None = None,
+    owner: str | None = None,
+    resend: bool = False,
 ) -> DeliveryResult:
     """Deliver one digest to one subscription exactly once for `date`, resuming what is pending.
 
-    `render(digest)` is called only when the delivery is new (a resumed one sends what it recorded).
+    Nothing is sent without the claim on (subscription, date) (bot/delivery/claims.py): a caller
+    that finds it held by another sender skips. `render(digest)` is called only when the delivery
+    is new or `resend` asks for it again (a resumed one sends what it recorded).
     """
-    policy = policy or RetryPolicy()
-    sub = subscription
+    lease = Lease.acquire(store, subscription.id, date, owner or new_owner())
+    if isinstance(lease, str):
+        holder = describe_owner(lease)
+        log.info("delivery.claimed_elsewhere sub=%d date=%s by=%s", subscription.id, date, lease)
+        return DeliveryResult(subscription, "skipped", 0, f"being sent by {holder}", due=False)
+    async with lease:
+        return await _deliver_claimed(
+            store, adapter, subscription, digest, lease, date=date, render=render,
+            policy=policy or RetryPolicy(), resend=resend,
+        )
+
+
+async def _deliver_claimed(
+    store: Store,
+    adapter: Adapter,
+    sub: Subscription,
+    digest: Digest | None,
+    lease: Lease,
+    *,
+    date: str,
+    render: Render,
+    policy: RetryPolicy,
+    resend: bool,
+) -> DeliveryResult:
+    # Read only now, under the claim: whoever held it before may have finished this delivery.
     existing = store.get_delivery(sub.id, date)
-    if existing is not None and existing.status == "sent":
+    if existing is not None and existing.status == "sent" and not resend:
         return DeliveryResult(sub, "skipped", 0, "already sent", due=False)
     if existing is not None and existing.status == "failed":
         store.reopen_delivery(existing.id)
     messages: Sequence[OutMessage] = ()
-    if existing is None:
+    if existing is None or resend:
         if digest is None:
             return DeliveryResult(sub, "failed", 0, "no digest to send")
         messages = list(render(digest))
+    if existing is not None and resend:
+        store.reset_delivery(existing.id, messages)
     delivery = store.open_delivery(sub.id, date, messages)
     pacer = _pacer(adapter)
     chat_id = sub.chat_id
@@ -157,7 +188,8 @@ async def deliver(
                 rejected: list[str] = []
                 pending = list(store.outbox_messages(delivery.id, pending_only=True))
                 for i, item in enumerate(pending):
-                    store.mark_sending(item.id)
+                    if not lease.begin_send(item.id):  # renews the claim and counts the attempt
+                        raise _GiveUp("another sender took the claim over", False)
                     try:
                         platform_id = await _send_one(
                             adapter, pacer, chat_id, item.message, policy, remaining=len(pending) - i
@@ -182,6 +214,9 @@ async def deliver(
                 chat_id = sub.chat_id
                 store.reopen_delivery(delivery.id, resend_all=True)
                 sent = 0
+    except StartRefused as exc:  # a rejected token: left pending for when it is fixed
+        log.error("delivery.refused sub=%d platform=%s reason=%s", sub.id, sub.platform, exc.reason)
+        return DeliveryResult(sub, "failed", sent, exc.reason)
     except ChatUnavailable as exc:
         store.disable_subscription(sub.id, exc.reason)
         store.finish_delivery(delivery.id, "failed", exc.reason)
@@ -192,6 +227,8 @@ async def deliver(
             store.finish_delivery(delivery.id, "failed", exc.reason)
         else:
             log.warning("delivery.left_pending sub=%d chat=%s reason=%s", sub.id, chat_id, exc.reason)
+        if lease.lost:
+            return DeliveryResult(sub, "skipped", sent, exc.reason, due=False)
         return DeliveryResult(sub, "failed", sent, exc.reason)
     if rejected:
         reason = "; ".join(rejected)
@@ -219,41 +256,6 @@ def _plain_renderer() -> Render:
     from bot.digest.plain import render_plain
 
     return render_plain
-
-
-def last_slot(sub: Subscription, now: datetime) -> tuple[Date, datetime] | None:
-    """The latest scheduled instant of `sub` at or before `now` (today's or yesterday's, local)."""
-    hhmm = parse_hhmm(sub.time)
-    if hhmm is None:
-        return None
-    tz = ZoneInfo(sub.timezone)
-    local_day = now.astimezone(tz).date()
-    for day in (local_day, local_day - timedelta(days=1)):
-        at = datetime.combine(day, time(*hhmm), tzinfo=tz)
-        if at.astimezone(UTC) <= now:  # compare in UTC: same-zone subtraction ignores DST
-            return day, at
-    return None
-
-
-def due_date(
-    sub: Subscription, now: datetime, send_all: bool = False, grace: timedelta | None = None
-) -> Date | None:
-    """The local date whose digest `sub` is due for at `now`, or None.
-
-    Without `grace` (the CLI): today's, once its HH:MM has passed. With `grace` (the scheduler):
-    the latest slot, today's or yesterday's, if it passed at most `grace` ago, so a bot that was
-    down all day does not post a stale morning digest in the evening. `send_all`: today's, now.
-    """
-    local_today = now.astimezone(ZoneInfo(sub.timezone)).date()
-    if send_all:
-        return local_today
-    slot = last_slot(sub, now)
-    if slot is None:
-        return None
-    day, at = slot
-    if grace is None:
-        return day if day == local_today else None
-    return day if now - at.astimezone(UTC) <= grace else None
 
 
 async def _refresh_digests(
@@ -287,13 +289,19 @@ async def send_due(
     renderers: Mapping[str, Callable[[Sequence[str]], Render]] | None = None,
     grace: timedelta | None = None,
     refresh: bool = False,
+    day: Date | None = None,
+    resend: bool = False,
 ) -> list[DeliveryResult]:
     """Deliver the digest to every enabled subscription that is due (see `due_date`).
 
     Deliveries to different chats run concurrently (at most `concurrency` per platform); one chat's
     failure never stops the others. `digests` is a DigestService (`get_or_build(day, language,
-    now=...)`); `refresh` rebuilds each digest once before its first delivery of the day.
+    now=...)`); `refresh` rebuilds each digest once before its first delivery of the day. `day`
+    sends that date's digest instead of the current one; `resend` sends it again to chats that
+    already received it. The whole call is one claim owner: a delivery another call or process
+    holds is skipped ("being sent by …"), never sent twice.
     """
+    owner = new_owner()
     gates: dict[str, asyncio.Semaphore] = {}  # per platform, so one slow platform never starves another
     rendered: dict[tuple[str, tuple[str, ...]], tuple[Digest, list[OutMessage]]] = {}
 
@@ -318,26 +326,29 @@ async def send_due(
             return DeliveryResult(sub, "skipped", 0, f"not due ({sub.time} {sub.timezone})", due=False)
         date = day.isoformat()
         existing = store.get_delivery(sub.id, date)
-        if existing is not None and existing.status == "sent":
+        if existing is not None and existing.status == "sent" and not resend:
             return DeliveryResult(sub, "skipped", 0, "already sent", due=False)
         async with gates.setdefault(sub.platform, asyncio.Semaphore(max(1, concurrency))):
             try:
                 digest = None
-                if existing is None:
+                if existing is None or resend:
                     digest = await digests.get_or_build(day, sub.language, now=now)
                 custom = (renderers or {}).get(sub.platform)
                 own = custom(sub.sections) if custom else renderer_for(sub.platform, sub.sections)
                 render = shared(sub.platform, sub.sections, own)
-                return await deliver(store, adapter, sub, digest, date=date, render=render, policy=policy)
+                return await deliver(store, adapter, sub, digest, date=date, render=render, policy=policy,
+                                     owner=owner, resend=resend)
             except Exception as exc:  # one chat's failure never stops the others
+                # The type only: an SDK's message can carry a token (the log has the details).
                 log.exception("delivery.error sub=%d platform=%s chat=%s", sub.id, sub.platform, sub.chat_id)
-                return DeliveryResult(sub, "failed", 0, f"internal error: {type(exc).__name__}: {exc}")
+                return DeliveryResult(sub, "failed", 0, f"internal error ({type(exc).__name__}), see the log")
 
     subs = store.list_subscriptions(enabled_only=True)
     due: dict[int, Date] = {}
+    wanted_day = day
     for sub in subs:
         try:
-            day = due_date(sub, now, send_all, grace)
+            day = due_date(sub, now, send_all, grace, wanted_day)
         except (KeyError, ValueError):  # an unknown zone in one row must not stop the others
             log.error("schedule.bad_subscription sub=%d tz=%s time=%s", sub.id, sub.timezone, sub.time)
             continue

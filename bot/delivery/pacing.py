@@ -61,7 +61,7 @@ class SlidingWindow:
 class Slot:
     """A reservation returned by Pacer.acquire; pass it to Pacer.done once the request finished."""
 
-    __slots__ = ("windows", "open")
+    __slots__ = ("open", "windows")
 
     def __init__(self, windows: list[SlidingWindow]) -> None:
         self.windows = windows
@@ -71,7 +71,7 @@ class Slot:
 class _Waiter:
     """One acquire() waiting for room; served most-remaining-first, then first come."""
 
-    __slots__ = ("key", "windows", "future")
+    __slots__ = ("future", "key", "windows")
 
     def __init__(self, key: tuple[int, int], windows: list[SlidingWindow], future: asyncio.Future[Slot]) -> None:
         self.key = key

@@ -9,6 +9,7 @@ delivery (Telegram drops callback answers after 15 s).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 import re
@@ -52,6 +53,7 @@ from bot.delivery.errors import (
     DeliveryError,
     PermanentError,
     RetryAfter,
+    StartRefused,
     TransientError,
 )
 from bot.delivery.pacing import Pacer
@@ -59,6 +61,7 @@ from bot.delivery.telegram_webhook import WebhookOptions, WebhookServer
 from bot.digest.telegram_render import escape_telegram, render_telegram
 from bot.digest.text import utf16_len
 from bot.models import OutMessage, Reply, Request
+from bot.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -112,15 +115,32 @@ class TelegramAdapter:
         self.app = builder.build()
         self._on_request: OnRequest | None = None
         self._started = False
+        self._handlers_added = False
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # ------------------------------------------------------------------ lifecycle
 
     async def _ensure_initialized(self) -> None:
-        if not self.app._initialized:  # noqa: SLF001 - PTB exposes no public flag; initialize is idempotent anyway
+        if not self.app._initialized:
             await self.app.initialize()
 
     async def start(self, on_request: OnRequest) -> None:
+        """Connect, or raise StartRefused (token rejected, bad webhook setting: do not retry) or
+        TransientError (the Bot API cannot be reached: retry later). Neither carries SDK text,
+        which can hold the token."""
+        try:
+            await self._start(on_request)
+        except StartRefused:  # the webhook settings (WebhookConfigError): names the variable, not its value
+            raise
+        except tg_error.TelegramError as exc:
+            with contextlib.suppress(Exception):  # already failing: the start error is what counts
+                await self.stop()
+            if isinstance(exc, tg_error.InvalidToken):
+                raise StartRefused("the Bot API rejected the token (Unauthorized)") from None
+            reason = redact(str(exc.message), [self._token])
+            raise TransientError(f"cannot reach the Bot API ({type(exc).__name__}: {reason})") from None
+
+    async def _start(self, on_request: OnRequest) -> None:
         """Initialize, register commands, start the application, then long polling or the webhook."""
         if self.webhook is not None:
             try:
@@ -130,16 +150,18 @@ class TelegramAdapter:
                 raise
         self._on_request = on_request
         app = self.app
-        app.add_handler(
-            MessageHandler(
-                (filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST)
-                & filters.TEXT
-                & filters.Regex(r"^/[A-Za-z0-9_]"),
-                self._on_command,
+        if not self._handlers_added:  # start() is retried after a network failure
+            app.add_handler(
+                MessageHandler(
+                    (filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST)
+                    & filters.TEXT
+                    & filters.Regex(r"^/[A-Za-z0-9_]"),
+                    self._on_command,
+                )
             )
-        )
-        app.add_handler(CallbackQueryHandler(self._on_callback))
-        app.add_error_handler(self._on_error)
+            app.add_handler(CallbackQueryHandler(self._on_callback))
+            app.add_error_handler(self._on_error)
+            self._handlers_added = True
         await self._ensure_initialized()
         menus = localized_specs(self._commands)
         await self._register(menus)
@@ -206,7 +228,7 @@ class TelegramAdapter:
                 await app.stop()
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
-            if app._initialized:  # noqa: SLF001
+            if app._initialized:
                 await app.shutdown()
         finally:
             self._started = False
@@ -216,7 +238,10 @@ class TelegramAdapter:
 
     async def send(self, chat_id: str, message: OutMessage) -> str:
         """Send one HTML message (previews off, inline keyboard); map API errors to ours."""
-        await self._ensure_initialized()
+        try:
+            await self._ensure_initialized()
+        except tg_error.TelegramError as exc:  # InvalidToken's text embeds the token: never pass it on
+            raise map_error(exc) from None
         text = message.text
         if not text and message.embeds:
             text = "\n\n".join(
@@ -389,8 +414,8 @@ def map_error(exc: tg_error.TelegramError) -> DeliveryError:
         if any(marker in text.lower() for marker in _UNAVAILABLE):
             return ChatUnavailable(text)
         return PermanentError(text)
-    if isinstance(exc, tg_error.InvalidToken):
-        return PermanentError(f"invalid token: {text}")
+    if isinstance(exc, tg_error.InvalidToken):  # its text can embed the token itself
+        return StartRefused("the Bot API rejected the token (Unauthorized)")
     if isinstance(exc, tg_error.NetworkError):  # TimedOut, 5xx, dropped connections
         return TransientError(text)
     return TransientError(text)

@@ -19,6 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.delivery.errors import StartRefused
+
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -29,8 +31,9 @@ _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 OnUpdate = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-class WebhookConfigError(ValueError):
-    """Webhook mode is configured but cannot start safely (no secret, bad secret, no URL)."""
+class WebhookConfigError(StartRefused, ValueError):
+    """Webhook mode is configured but cannot start safely (no secret, bad secret, no URL): the
+    service stops and says so rather than retry."""
 
 
 @dataclass(frozen=True)
