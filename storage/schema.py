@@ -131,6 +131,11 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX user_requests_user ON user_requests(platform, user_id, kind, at);
     """,
+    # feeds dropped from the config are disabled with this reason, so listing them again restores
+    # them while a feed removed by command stays removed
+    """
+    ALTER TABLE feeds ADD COLUMN removed_reason TEXT;
+    """,
 ]
 
 
