@@ -276,14 +276,14 @@ def subscriptions_command(args: argparse.Namespace, store: Store, settings: Sett
         return 0
     if args.action == "add":
         chat_id = check_chat_id(args.platform, args.chat_id)
-        time = args.time or settings.chat.default_time
+        time = settings.chat.default_time if args.time is None else args.time  # "" is refused
         hm = parse_hhmm(time)
         if hm is None:
             raise UsageError(f"--time must be HH:MM, not {time!r}")
-        tz = args.tz or settings.digest.timezone
+        tz = settings.digest.timezone if args.tz is None else args.tz
         if not valid_timezone(tz):
             raise UsageError(f"--tz: unknown time zone {tz!r}")
-        wanted = [s for s in args.sections.split(",") if s]
+        wanted = [s.strip() for s in args.sections.split(",") if s.strip()]
         unknown = [s for s in wanted if s not in settings.section_keys()]
         if unknown:
             raise UsageError(f"--sections: unknown section {unknown[0]!r}")
@@ -309,7 +309,7 @@ async def digest_command(args: argparse.Namespace, store: Store, settings: Setti
 
     now = datetime.now(UTC)
     today = _today(settings, now)
-    day = parse_day(args.date, today, settings.digest.timezone) if args.date else today
+    day = today if args.date is None else parse_day(args.date, today, settings.digest.timezone)
     check_output(args.output)
     language = args.lang or settings.digest.language
     summaries = SummaryService(store, settings)

@@ -19,6 +19,8 @@ from storage import Store
 
 log = logging.getLogger(__name__)
 
+MAX_FOLDER_DEPTH = 32  # readers nest one or two levels; a deeper file is hostile or broken
+
 
 class OpmlError(Exception):
     """The file is not OPML we can read; the message says why."""
@@ -108,6 +110,9 @@ def scan_opml(data: bytes) -> OpmlContents:
     seen: set[str] = set()
 
     def walk(node: ET.Element, folders: tuple[str, ...]) -> None:
+        if len(folders) > MAX_FOLDER_DEPTH:
+            skipped.append(OpmlSkip(folders[0], "", f"folders nested more than {MAX_FOLDER_DEPTH} deep"))
+            return
         for child in _outlines(node):
             attrs = _attrs(child)
             title = attrs.get("title") or attrs.get("text") or ""

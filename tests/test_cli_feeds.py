@@ -168,6 +168,13 @@ def test_opml_reader_accepts_any_attribute_case_and_nesting() -> None:
     assert contents.skipped == ()
 
 
+def test_opml_folders_nested_absurdly_deep_are_skipped_not_a_crash() -> None:
+    deep = b"<outline text='f'>" * 5000 + b"<outline xmlUrl='https://deep.example/rss'/>" + b"</outline>" * 5000
+    contents = scan_opml(b"<opml><body>" + deep + b"<outline xmlUrl='https://ok.example/rss'/></body></opml>")
+    assert [f.url for f in contents.feeds] == ["https://ok.example/rss"]
+    assert [s.reason for s in contents.skipped] == ["folders nested more than 32 deep"]
+
+
 def test_fetch_force_retries_a_feed_in_backoff(
     web: FakeWeb, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
