@@ -177,6 +177,7 @@ _IGNORED: tuple[tuple[str, str, Callable[[argparse.Namespace], bool], str], ...]
     ("digest", "format", lambda a: a.send, "--format does not apply with --send (each platform has its own)"),
     ("digest", "output", lambda a: a.send, "--output does not apply with --send (the digest goes to the chats)"),
     ("digest", "lang", lambda a: a.send, "--lang does not apply with --send (each subscription has its language)"),
+    ("digest", "rebuild", lambda a: a.send, "--rebuild does not apply with --send (it sends the stored digest)"),
 )
 
 

@@ -88,6 +88,7 @@ def _one_line(err: str) -> str:
         (["digest", "--no-fetch", "--send", "--format", "json"], 2, "--format does not apply"),
         (["digest", "--no-fetch", "--send", "--output", "x.md"], 2, "--output does not apply"),
         (["digest", "--no-fetch", "--send", "--lang", "en"], 2, "--lang does not apply"),
+        (["digest", "--no-fetch", "--send", "--rebuild"], 2, "--rebuild does not apply"),
         (["digest", "--lang", "fr"], 2, "invalid choice"),
         (["subscriptions", "add", "telegram", "abc"], 2, "telegram chat id"),
         (["subscriptions", "add", "telegram", "0"], 2, "telegram chat id"),
