@@ -232,5 +232,9 @@ def read_input(path: str, what: str) -> bytes:
 
 
 def stderr_line(message: str) -> None:
-    """One line on standard error, prefixed like every other message of the command line."""
-    print(f"digestbot: {message}", file=sys.stderr)
+    """One line on standard error, prefixed like every other message of the command line (and
+    nothing, not a traceback, when stderr is a pipe its reader already closed: `2>&1 | head`)."""
+    try:
+        print(f"digestbot: {message}", file=sys.stderr, flush=True)
+    except (BrokenPipeError, ValueError):  # ValueError: stderr itself was closed
+        pass
