@@ -122,9 +122,11 @@ def rows_parse(r: dict[str, Any]) -> list[Row]:
     ]
 
 
-def _extraction_parts(r: dict[str, Any]) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+def _extraction_parts(
+    r: dict[str, Any],
+) -> tuple[dict[str, float], dict[str, float], dict[str, float] | None]:
     ours = next(v for k, v in r.items() if k.startswith("digestbot"))
-    return ours, r["trafilatura default"], r["readability-lxml"]
+    return ours, r["trafilatura default"], r.get("readability-lxml")  # None without the bench extra
 
 
 def rows_extraction(r: dict[str, Any]) -> list[Row]:
@@ -133,7 +135,9 @@ def rows_extraction(r: dict[str, Any]) -> list[Row]:
         Row("Extraction F1 (scrapinghub, vs trafilatura default)", _f(ours["f1"], 3), _f(traf["f1"], 3),
             _ratio(ours["f1"], traf["f1"], 3), "≥ 0.955", ours["f1"] >= 0.955),
         Row("Extraction F1 (vs readability-lxml)", _f(ours["f1"], 3), _f(read["f1"], 3),
-            _ratio(ours["f1"], read["f1"], 3)),
+            _ratio(ours["f1"], read["f1"], 3)) if read is not None else
+        Row("Extraction F1 (vs readability-lxml)", _f(ours["f1"], 3),
+            "— (readability-lxml not installed: pip install -e '.[bench]')", "—"),
         Row("Extraction pages/s, one core (vs trafilatura default)", _f(ours["pages_per_s"], 1),
             _f(traf["pages_per_s"], 1), _ratio(ours["pages_per_s"], traf["pages_per_s"]), "≥ 80",
             ours["pages_per_s"] >= 80),

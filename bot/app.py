@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
+from bot.config_feeds import sync_config_feeds
 from bot.health import BACKOFF, ServiceFailed, Supervisor
 from bot.instance import ServiceLock
 from bot.jobs import catch_up, digest_job, fetch_and_resume
@@ -97,8 +98,9 @@ async def run(
     supervisor: Supervisor | None = None
     problems: list[str] = []
     try:
-        seeded = store.seed_feeds(settings.feed_seeds())
-        log.info("app.feeds seeded=%d active=%d", seeded, len(store.list_feeds()))
+        synced = sync_config_feeds(store, settings)  # seeds new ones, disables (with a word) dropped ones
+        log.info("app.feeds seeded=%d dropped=%d active=%d", synced.added, len(synced.dropped),
+                 len(store.list_feeds()))
         if adapters is None:
             from bot.delivery import build_adapters
 

@@ -1,7 +1,8 @@
 """The command line: `digestbot fetch | feeds | digest | summarize | subscriptions | site | run`.
 
 Exit codes: 0 success (a run where some feeds failed is still a success), 1 the one thing asked for
-failed (a refused URL, a delivery that failed), 2 bad usage or bad config.
+failed (a refused URL, a delivery that failed, a file that cannot be written), 2 bad usage or bad
+config, 130 interrupted. Every error is one line on standard error, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,33 +11,53 @@ import argparse
 import asyncio
 import logging
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 from zoneinfo import ZoneInfo
 
+from bot.cli_base import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    CommandFailed,
+    OneLineParser,
+    SafeOutput,
+    UsageError,
+    add_global_options,
+    check_chat_id,
+    check_output,
+    parse_day,
+    positive_id,
+    redact,
+    refuse_ignored_flags,
+    spread_global_options,
+    stderr_line,
+    write_output,
+)
+from bot.cli_feeds import feeds_command, forced_feeds
 from bot.config import ConfigError, Settings, load_settings, parse_hhmm, valid_timezone
+from bot.config_feeds import sync_config_feeds
 from bot.models import FeedOutcome
-from storage import Store
+from storage import Store, StoreOpenError, open_store_at
 
 if TYPE_CHECKING:
     from bot.digest.service import DigestService
 
 log = logging.getLogger(__name__)
 
-
-class UsageError(Exception):
-    """Bad arguments that argparse cannot see (a time, a zone, a section key)."""
+__all__ = ["CommandFailed", "UsageError", "main", "open_store"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="digestbot", description="A daily AI-news digest for chats.")
-    p.add_argument("--config", help="TOML config file (default: $DIGESTBOT_CONFIG, ./digestbot.toml)")
-    p.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    p = OneLineParser(prog="digestbot", description="A daily AI-news digest for chats.")
+    add_global_options(p)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("fetch", help="poll every feed once and store new articles")
+    fe = sub.add_parser("fetch", help="poll every feed once and store new articles")
+    fe.add_argument("--force", nargs="*", type=positive_id, metavar="FEED_ID",
+                    help="poll even feeds backing off after failures (all, or the ids given)")
 
     feeds = sub.add_parser("feeds", help="list and manage feeds")
     fsub = feeds.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -45,8 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("url")
     add.add_argument("--section", default="", help="section key hint for its articles")
     add.add_argument("--name", default="")
+    add.add_argument("--no-check", action="store_true",
+                     help="add it without fetching it once to check it is a readable feed")
     rm = fsub.add_parser("remove", help="stop polling a feed")
-    rm.add_argument("id", type=int)
+    rm.add_argument("id", type=positive_id)
     imp = fsub.add_parser("import-opml", help="add every feed of an OPML file")
     imp.add_argument("file")
     exp = fsub.add_parser("export-opml", help="write the feeds as OPML")
@@ -54,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
 
     dg = sub.add_parser("digest", help="fetch, build and print (or --send) the day's digest")
     dg.add_argument("--date", help="YYYY-MM-DD (default: today in digest.timezone)")
-    dg.add_argument("--format", choices=("markdown", "json"), help="output format (default: markdown)")
+    dg.add_argument("--format", choices=("markdown", "json"), help="markdown (the default) or json")
     dg.add_argument("--output", "-o", help="file to write (default: standard output)")
     dg.add_argument("--no-fetch", action="store_true", help="use what is stored, fetch nothing")
     dg.add_argument("--lang", choices=("zh", "en"), help="language (default: digest.language)")
@@ -82,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     sadd.add_argument("--lang", choices=("zh", "en"), help="language (default: digest.language)")
     sadd.add_argument("--sections", default="", help="comma-separated section keys (default: all)")
     srm = ssub.add_parser("remove", help="remove a subscription")
-    srm.add_argument("id", type=int)
+    srm.add_argument("id", type=positive_id)
 
     st = sub.add_parser("site", help="write the web archive: a page per day, Atom and JSON feeds")
     st.add_argument("--output", "-o", help="folder to write (default: [site] output_dir, else ./site)")
@@ -92,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="run the bot service: scheduled digests and chat commands")
     sub.add_parser("status", help="platforms' health, waiting messages, failing feeds, last digest")
+    spread_global_options(p)  # after every add_parser: --config and -v anywhere on the line
     return p
 
 
@@ -122,8 +146,15 @@ def setup_logging(settings: Settings, verbose: bool = False, service: bool = Fal
 
 
 def open_store(settings: Settings) -> Store:
-    store = Store(settings.storage.path)
-    store.seed_feeds(settings.feed_seeds())
+    """The store at storage.path with the config's feeds in step (dropped ones reported on stderr);
+    StoreOpenError names the path and the reason when it cannot be opened."""
+    store = open_store_at(settings.storage.path)
+    try:
+        for line in sync_config_feeds(store, settings).lines(settings.source):
+            stderr_line(line)
+    except BaseException:
+        store.close()
+        raise
     return store
 
 
@@ -132,33 +163,51 @@ def _today(settings: Settings, now: datetime) -> date:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; every error ends as one line on stderr and its exit code (see the module)."""
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
-        print(f"digestbot: config error: {exc}", file=sys.stderr)
-        return 2
+        stderr_line(f"config error: {exc}")
+        return EXIT_USAGE
     setup_logging(settings, args.verbose, service=args.command == "run")
+    out = SafeOutput(sys.stdout)
     try:
-        return asyncio.run(_dispatch(args, settings, sys.stdout))
+        code = asyncio.run(_dispatch(args, settings, cast(TextIO, out)))
     except UsageError as exc:
-        print(f"digestbot: {exc}", file=sys.stderr)
-        return 2
+        stderr_line(str(exc))
+        code = EXIT_USAGE
+    except (ConfigError, StoreOpenError) as exc:
+        stderr_line(f"config error: {exc}" if isinstance(exc, ConfigError) else f"storage.path: {exc}")
+        code = EXIT_USAGE
+    except CommandFailed as exc:
+        stderr_line(str(exc))
+        code = EXIT_FAILED
     except KeyboardInterrupt:
-        return 130
+        stderr_line("interrupted")
+        code = EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line, details with -v, redacted
+        stderr_line(redact(f"unexpected error: {type(exc).__name__}: {str(exc)[:300]}", settings)
+                    + ("" if args.verbose else " (run with -v for details)"))
+        log.debug("cli.unexpected %s", redact("".join(traceback.format_exception(exc)), settings))
+        code = EXIT_FAILED
+    out.flush()
+    return code
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     if args.command == "run":
         return await run_command(settings)
+    refuse_ignored_flags(args)
     store = open_store(settings)
     try:
         if args.command == "fetch":
-            outcomes = await fetch_with_progress(store, settings, out)
+            force = forced_feeds(store, args.force)
+            outcomes = await fetch_with_progress(store, settings, out, force=force)
             print_fetch_summary(outcomes, out)
             return 0
         if args.command == "feeds":
-            return feeds_command(args, store, settings, out)
+            return await feeds_command(args, store, settings, out)
         if args.command == "subscriptions":
             return subscriptions_command(args, store, settings, out)
         if args.command == "digest":
@@ -183,9 +232,11 @@ async def fetch_with_progress(
     out: TextIO,
     lines: bool = True,
     on_outcome: Callable[[FeedOutcome], object] | None = None,
+    force: bool | frozenset[int] = False,
 ) -> list[FeedOutcome]:
     """Poll every feed; a progress bar on a terminal, one plain line per feed when piped
-    (`lines=False`: none, the caller summarises). `on_outcome` sees each feed as it finishes."""
+    (`lines=False`: none, the caller summarises). `on_outcome` sees each feed as it finishes;
+    `force` polls all (True) or the given feeds even while they back off after failures."""
     from bot.ingest.pipeline import fetch_all
 
     now = datetime.now(UTC)
@@ -200,7 +251,7 @@ async def fetch_with_progress(
                 if on_outcome:
                     on_outcome(o)
 
-            outcomes = await fetch_all(store, settings, now=now, progress=tick)
+            outcomes = await fetch_all(store, settings, now=now, progress=tick, force=force)
         if lines:
             for o in outcomes:
                 print(_outcome_line(o), file=out)
@@ -212,7 +263,7 @@ async def fetch_with_progress(
         if on_outcome:
             on_outcome(o)
 
-    return await fetch_all(store, settings, now=now, progress=line)
+    return await fetch_all(store, settings, now=now, progress=line, force=force)
 
 
 def _outcome_line(o: FeedOutcome) -> str:
@@ -236,47 +287,7 @@ def print_fetch_summary(outcomes: Sequence[FeedOutcome], out: TextIO) -> None:
     )
 
 
-# ---------------------------------------------------------------- feeds and subscriptions
-
-
-def feeds_command(args: argparse.Namespace, store: Store, settings: Settings, out: TextIO) -> int:
-    from bot.opml import OpmlError, OpmlFeed, read_opml, write_opml
-
-    if args.action == "list":
-        for f in store.list_feeds():
-            state = f"failing ({f.failures}x): {f.last_error}" if f.last_status == "failed" else (f.last_status or "never fetched")
-            section = f" [{f.section}]" if f.section else ""
-            print(f"#{f.id} {f.name or '-'}{section} {f.url} — {state}", file=out)
-        return 0
-    if args.action == "add":
-        if not args.url.startswith(("http://", "https://")):
-            raise UsageError(f"not an http(s) URL: {args.url!r}")
-        if args.section and args.section not in settings.section_keys():
-            raise UsageError(f"unknown section {args.section!r}; known: {', '.join(settings.section_keys())}")
-        f = store.add_feed(args.url, args.name, args.section or None)
-        print(f"feed #{f.id} {f.url}", file=out)
-        return 0
-    if args.action == "remove":
-        if not store.remove_feed(args.id):
-            print(f"digestbot: no feed #{args.id}", file=sys.stderr)
-            return 1
-        print(f"removed feed #{args.id}", file=out)
-        return 0
-    if args.action == "import-opml":
-        try:
-            entries = read_opml(Path(args.file).read_bytes())
-        except (OSError, OpmlError) as exc:
-            raise UsageError(f"{args.file}: {exc}") from exc
-        before = len(store.list_feeds())
-        for e in entries:
-            if e.url.startswith(("http://", "https://")):
-                hint = e.category if e.category in settings.section_keys() else None
-                store.add_feed(e.url, e.name, hint)
-        print(f"imported {len(store.list_feeds()) - before} new feed(s) of {len(entries)}", file=out)
-        return 0
-    text = write_opml([OpmlFeed(f.url, f.name, f.section or "") for f in store.list_feeds()])
-    _write(text, args.output, out)
-    return 0
+# ---------------------------------------------------------------- subscriptions (feeds: bot/cli_feeds.py)
 
 
 def subscriptions_command(args: argparse.Namespace, store: Store, settings: Settings, out: TextIO) -> int:
@@ -287,24 +298,25 @@ def subscriptions_command(args: argparse.Namespace, store: Store, settings: Sett
             print(f"#{s.id} {s.platform} {s.chat_id} {s.time} {s.timezone} {s.language} sections={sections}{state}", file=out)
         return 0
     if args.action == "add":
-        time = args.time or settings.chat.default_time
+        chat_id = check_chat_id(args.platform, args.chat_id)
+        time = settings.chat.default_time if args.time is None else args.time  # "" is refused
         hm = parse_hhmm(time)
         if hm is None:
             raise UsageError(f"--time must be HH:MM, not {time!r}")
-        tz = args.tz or settings.digest.timezone
+        tz = settings.digest.timezone if args.tz is None else args.tz
         if not valid_timezone(tz):
             raise UsageError(f"--tz: unknown time zone {tz!r}")
-        wanted = [s for s in args.sections.split(",") if s]
+        wanted = [s.strip() for s in args.sections.split(",") if s.strip()]
         unknown = [s for s in wanted if s not in settings.section_keys()]
         if unknown:
             raise UsageError(f"--sections: unknown section {unknown[0]!r}")
-        sub = store.subscribe(args.platform, args.chat_id, f"{hm[0]:02d}:{hm[1]:02d}", tz,
+        sub = store.subscribe(args.platform, chat_id, f"{hm[0]:02d}:{hm[1]:02d}", tz,
                               args.lang or settings.digest.language, wanted, at=datetime.now(UTC))
         print(f"subscription #{sub.id}: {sub.platform} {sub.chat_id} at {sub.time} {sub.timezone} ({sub.language})", file=out)
         return 0
     if not store.remove_subscription(args.id):
-        print(f"digestbot: no subscription #{args.id}", file=sys.stderr)
-        return 1
+        stderr_line(f"no subscription #{args.id}")
+        return EXIT_FAILED
     print(f"removed subscription #{args.id}", file=out)
     return 0
 
@@ -319,11 +331,9 @@ async def digest_command(args: argparse.Namespace, store: Store, settings: Setti
     from bot.summarize.service import SummaryService
 
     now = datetime.now(UTC)
-    _check_send_flags(args)
-    try:
-        day = date.fromisoformat(args.date) if args.date else _today(settings, now)
-    except ValueError as exc:
-        raise UsageError(f"--date must be YYYY-MM-DD, not {args.date!r}") from exc
+    today = _today(settings, now)
+    day = today if args.date is None else parse_day(args.date, today, settings.digest.timezone)
+    check_output(args.output)
     language = args.lang or settings.digest.language
     summaries = SummaryService(store, settings)
     digests = DigestService(store, settings, summaries)
@@ -347,7 +357,7 @@ async def digest_command(args: argparse.Namespace, store: Store, settings: Setti
         await digests.settle()
         await summaries.aclose()
     text = render_json(digest) if args.format == "json" else render_markdown(digest)
-    _write(text, args.output, out)
+    write_output(text, args.output, out)
     if args.site:
         _build_site(store, settings, sys.stderr)
     failed = [o for o in outcomes if o.status == "failed"]
@@ -356,21 +366,6 @@ async def digest_command(args: argparse.Namespace, store: Store, settings: Setti
         for o in failed:
             print(f"  #{o.feed_id} {o.name or o.url}: {o.error}", file=sys.stderr)
     return 0
-
-
-def _check_send_flags(args: argparse.Namespace) -> None:
-    """Refuse what --send cannot honour (or a send flag without --send) instead of ignoring it."""
-    if not args.send:
-        for flag in ("all", "resend"):
-            if getattr(args, flag):
-                raise UsageError(f"--{flag} only goes with --send")
-        return
-    for flag, why in (("format", "each chat gets its platform's own rendering"),
-                      ("output", "the digest goes to the chats, not to a file"),
-                      ("lang", "each subscription has its own language"),
-                      ("site", "run `digestbot site` after the send")):
-        if getattr(args, flag):
-            raise UsageError(f"--{flag} cannot be used with --send: {why}")
 
 
 async def _send(args: argparse.Namespace, store: Store, settings: Settings, digests: DigestService,
@@ -426,10 +421,8 @@ async def summarize_command(args: argparse.Namespace, store: Store, settings: Se
 
 def site_command(args: argparse.Namespace, store: Store, settings: Settings, out: TextIO) -> int:
     """`digestbot site`: write the web archive of every stored digest (or one day's page)."""
-    try:
-        day = date.fromisoformat(args.date) if args.date else None
-    except ValueError as exc:
-        raise UsageError(f"--date must be YYYY-MM-DD, not {args.date!r}") from exc
+    today = _today(settings, datetime.now(UTC))
+    day = None if args.date is None else parse_day(args.date, today, settings.digest.timezone)
     return _build_site(store, settings, out, args.output, args.base_url, args.lang, day)
 
 
@@ -448,6 +441,8 @@ def _build_site(store: Store, settings: Settings, out: TextIO, output: str | Non
         return 1
     print("\n".join(result.report(options)), file=out)
     return 1 if result.failed else 0
+
+
 # ---------------------------------------------------------------- run and status
 
 
@@ -477,13 +472,6 @@ def status_command(store: Store, settings: Settings, out: TextIO) -> int:
     for line in status_lines(report):
         print(line, file=out)
     return 0 if report.well else 1
-
-
-def _write(text: str, path: str | None, out: TextIO) -> None:
-    if path:
-        Path(path).write_text(text, encoding="utf-8")
-    else:
-        out.write(text if text.endswith("\n") else text + "\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -238,6 +238,10 @@ def load_settings(explicit: str | None = None) -> Settings:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a config file") from None
+    except OSError as exc:  # unreadable: permissions, a dangling link, an I/O error
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or type(exc).__name__}") from None
     return parse_settings(data, str(path))
 
 

@@ -6,12 +6,9 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.config import Settings
 from bot.ingest import FetchError
-from bot.ingest.fetch import fetch_url
-from bot.ingest.guard import make_client
-from bot.ingest.parse import parse_feed
-from bot.models import Feed, ParsedFeed, Reply, Request
+from bot.ingest.probe import probe_feed  # shared with `digestbot feeds add`
+from bot.models import Feed, Reply, Request
 from bot.services import Services
 from bot.status import StatusReport, collect_status
 from handlers.common import is_bot_admin, reply_language
@@ -61,18 +58,6 @@ async def feeds(request: Request, services: Services) -> Reply:
             )
         )
     return Reply(text="\n".join(lines))
-
-
-async def probe_feed(url: str, settings: Settings) -> ParsedFeed:
-    """Fetch a feed once through the network guard and parse it; FetchError says why it is unusable."""
-    async with make_client(settings.fetch) as client:
-        body = await fetch_url(client, url, settings.fetch)
-    return await parse_feed(
-        body.body,
-        url=body.url,
-        content_type=body.headers.get("content-type"),
-        max_bytes=settings.fetch.max_bytes,
-    )
 
 
 async def addfeed(request: Request, services: Services) -> Reply:

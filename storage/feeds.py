@@ -43,8 +43,8 @@ class FeedsMixin(StoreBase):
                 )
             elif not existing["enabled"]:
                 self.db.execute(
-                    "UPDATE feeds SET enabled = 1, name = COALESCE(NULLIF(?, ''), name), "
-                    "section = COALESCE(?, section) WHERE id = ?",
+                    "UPDATE feeds SET enabled = 1, removed_reason = NULL, "
+                    "name = COALESCE(NULLIF(?, ''), name), section = COALESCE(?, section) WHERE id = ?",
                     [name, section or None, existing["id"]],
                 )
         row = self._one("SELECT * FROM feeds WHERE url = ?", [url])
@@ -59,6 +59,51 @@ class FeedsMixin(StoreBase):
                 self.add_feed(url, name, section, origin="config")
                 added += 1
         return added
+
+    def find_feed(self, url: str) -> Feed | None:
+        """The feed with exactly this URL, enabled or not (to report a duplicate as such)."""
+        row = self._one("SELECT * FROM feeds WHERE url = ?", [url])
+        return self._feed(row) if row else None
+
+    def update_feed(self, feed_id: int, *, name: str | None = None, section: str | None = None) -> Feed:
+        """Set a feed's name and/or section hint (None leaves a field as it is)."""
+        with self.db.conn:
+            self.db.execute(
+                "UPDATE feeds SET name = COALESCE(?, name), section = COALESCE(?, section) WHERE id = ?",
+                [name, section, feed_id],
+            )
+        row = self._one("SELECT * FROM feeds WHERE id = ?", [feed_id])
+        assert row is not None
+        return self._feed(row)
+
+    def drop_unlisted_config_feeds(self, listed: Iterable[str]) -> list[Feed]:
+        """Stop polling the enabled feeds that came from the config and are no longer in it
+        (their articles stay); return them. Feeds added by command are never touched."""
+        keep = set(listed)
+        gone = [
+            r for r in self._all("SELECT * FROM feeds WHERE enabled = 1 AND origin = 'config' ORDER BY id")
+            if r["url"] not in keep
+        ]
+        with self.db.conn:
+            for row in gone:
+                self.db.execute(
+                    "UPDATE feeds SET enabled = 0, removed_reason = 'config' WHERE id = ?", [row["id"]]
+                )
+        return [self._feed({**r, "enabled": 0}) for r in gone]
+
+    def restore_config_feeds(self, listed: Iterable[str]) -> list[Feed]:
+        """Poll again the feeds disabled because the config dropped them, now that it lists them."""
+        urls = set(listed)
+        back = [
+            r for r in self._all("SELECT * FROM feeds WHERE enabled = 0 AND removed_reason = 'config'")
+            if r["url"] in urls
+        ]
+        with self.db.conn:
+            for row in back:
+                self.db.execute(
+                    "UPDATE feeds SET enabled = 1, removed_reason = NULL WHERE id = ?", [row["id"]]
+                )
+        return [self._feed({**r, "enabled": 1}) for r in back]
 
     def get_feed(self, feed_id: int) -> Feed | None:
         row = self._one("SELECT * FROM feeds WHERE id = ?", [feed_id])

@@ -151,6 +151,11 @@ MIGRATIONS: list[str] = [
         pid INTEGER
     );
     """,
+    # feeds dropped from the config are disabled with this reason, so listing them again restores
+    # them while a feed removed by command stays removed
+    """
+    ALTER TABLE feeds ADD COLUMN removed_reason TEXT;
+    """,
 ]
 
 

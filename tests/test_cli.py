@@ -21,7 +21,8 @@ def cfg(tmp_path: Path) -> str:
 
 
 def test_feeds_add_list_remove(cfg: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--config", cfg, "feeds", "add", "https://a.example/rss", "--section", "tutorials"]) == 0
+    assert main(["--config", cfg, "feeds", "add", "https://a.example/rss", "--section", "tutorials",
+                 "--no-check"]) == 0
     assert main(["--config", cfg, "feeds", "list"]) == 0
     out = capsys.readouterr().out
     assert "#1 Seed https://seed.example/feed" in out
@@ -61,7 +62,10 @@ def test_opml_round_trip(cfg: str, tmp_path: Path, capsys: pytest.CaptureFixture
         '<outline text="Bad" xmlUrl="javascript:alert(1)"/></body></opml>'
     )
     assert main(["--config", cfg, "feeds", "import-opml", str(opml)]) == 0
-    assert "imported 2 new feed(s) of 3" in capsys.readouterr().out
+    out_lines = capsys.readouterr().out.splitlines()
+    assert out_lines == ['skipped "Bad" javascript:alert(1): not an http(s) URL',
+                         'imported without a section (no section has this name): "AI"',
+                         "imported 2 new feed(s) of 3 outline(s); 1 skipped"]
     out = tmp_path / "out.opml"
     assert main(["--config", cfg, "feeds", "export-opml", "-o", str(out)]) == 0
     urls = [f.url for f in read_opml(out.read_bytes())]
@@ -80,12 +84,12 @@ def test_opml_errors_are_readable() -> None:
 def test_subscriptions_add_list_remove(cfg: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", cfg, "subscriptions", "add", "telegram", "-1001", "--time", "8:30",
                  "--tz", "Asia/Shanghai", "--lang", "en", "--sections", "products,industry"]) == 0
-    assert main(["--config", cfg, "subscriptions", "add", "discord", "42"]) == 0
+    assert main(["--config", cfg, "subscriptions", "add", "discord", "1104512345678901234"]) == 0
     capsys.readouterr()
     assert main(["--config", cfg, "subscriptions", "list"]) == 0
     out = capsys.readouterr().out
     assert "#1 telegram -1001 08:30 Asia/Shanghai en sections=products,industry" in out
-    assert "#2 discord 42 08:00 Asia/Shanghai zh sections=all" in out
+    assert "#2 discord 1104512345678901234 08:00 Asia/Shanghai zh sections=all" in out
     assert main(["--config", cfg, "subscriptions", "remove", "1"]) == 0
     assert main(["--config", cfg, "subscriptions", "remove", "1"]) == 1
 

@@ -26,11 +26,11 @@ FEEDS = ("openai_feeds.xml", "google_ai_blog_feed.xml", "google_ai_feeds.xml", "
 
 
 @pytest.mark.parametrize(("flags", "named"), [
-    (["--resend"], "--resend only goes with --send"),
-    (["--all"], "--all only goes with --send"),
-    (["--send", "--format", "json"], "--format cannot be used with --send"),
-    (["--send", "--output", "x.md"], "--output cannot be used with --send"),
-    (["--send", "--lang", "en"], "--lang cannot be used with --send"),
+    (["--resend"], "--resend only applies with --send"),
+    (["--all"], "--all only applies with --send"),
+    (["--send", "--format", "json"], "--format does not apply with --send"),
+    (["--send", "--output", "x.md"], "--output does not apply with --send"),
+    (["--send", "--lang", "en"], "--lang does not apply with --send"),
 ])
 def test_flags_that_cannot_be_honoured_are_refused(tmp_path: Path, capsys, flags: list[str], named: str) -> None:
     config = tmp_path / "digestbot.toml"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -25,6 +25,7 @@ from bot.ingest.fetch import fetch_url
 from bot.ingest.guard import make_client
 from bot.ingest.lang import detect_language
 from bot.ingest.parse import parse_feed
+from bot.ingest.probe import url_problem
 from bot.ingest.urls import content_hash, url_variants
 from bot.models import Article, Feed, FeedOutcome, NewArticle, ParsedEntry
 from storage import Store
@@ -73,8 +74,10 @@ async def fetch_all(
     now: datetime,
     progress: Callable[[FeedOutcome], None] | None = None,
     client: httpx.AsyncClient | None = None,
+    force: bool | Collection[int] = False,
 ) -> list[FeedOutcome]:
-    """Poll every enabled feed that is due; return one FeedOutcome per feed (skipped ones too)."""
+    """Poll every enabled feed that is due; return one FeedOutcome per feed (skipped ones too).
+    `force` (True, or some feed ids) polls those feeds even while they back off: a retry by hand."""
     own = client is None
     http = client or make_client(settings.fetch)
     index = DedupIndex()
@@ -85,7 +88,8 @@ async def fetch_all(
     outcomes: list[FeedOutcome] = []
 
     async def one(feed: Feed) -> FeedOutcome:
-        if not _due(feed, now):
+        forced = force if isinstance(force, bool) else feed.id in force
+        if not (forced or _due(feed, now)):
             outcome = FeedOutcome(feed.id, feed.url, feed.name, "skipped",
                                   error=f"backing off until {feed.next_fetch_after:%Y-%m-%d %H:%M} UTC")
         else:
@@ -256,6 +260,9 @@ async def fetch_page_text(
     """(title, main text) of one web page through the guard and caps; FetchError says why not."""
     if not url.lower().startswith(("http://", "https://")):
         raise FetchError("only http and https URLs can be read")
+    problem = url_problem(url)
+    if problem:  # httpx would raise InvalidURL (a bad port, a broken IPv6 host) past FetchError
+        raise FetchError(f"not a usable URL: {problem}")
     if client is not None:
         return await _page(url, settings, client)
     async with make_client(settings.fetch) as own:
