@@ -316,6 +316,8 @@ class Subscription:
     sections: tuple[str, ...] = ()  # empty: all sections
     enabled: bool = True
     disabled_reason: str | None = None
+    include: tuple[str, ...] = ()  # keep only items matching one of these keywords (empty: all)
+    exclude: tuple[str, ...] = ()  # drop items matching any of these keywords
 
 
 @dataclass(frozen=True)
@@ -338,6 +340,21 @@ class OutboxMessage:
     status: Literal["pending", "sent"]
     platform_message_id: str | None = None
     attempts: int = 0
+
+
+# ---------------------------------------------------------------- search
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One stored article found by a search, best first; `article_id` is what /summarize takes."""
+
+    article_id: int
+    title: str
+    source: str
+    url: str
+    published: datetime  # aware
+    language: str
 
 
 # ---------------------------------------------------------------- chat requests

@@ -131,6 +131,51 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX user_requests_user ON user_requests(platform, user_id, kind, at);
     """,
+    # per-subscription keyword filters (bot/digest/filters.py validates and applies them)
+    """
+    ALTER TABLE subscriptions ADD COLUMN include_words TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE subscriptions ADD COLUMN exclude_words TEXT NOT NULL DEFAULT '[]';
+    """,
+    # full-text search over title, text and cached key points (storage/search.py). Chinese is cut
+    # into words by digestbot_segment (storage/segment.py, registered on every connection the
+    # store opens) before FTS5 tokenizes; the triggers keep the index in step with every write.
+    """
+    CREATE INDEX articles_content_hash ON articles(content_hash);
+    CREATE VIRTUAL TABLE article_search USING fts5(
+        title, body, points, tokenize = 'porter unicode61 remove_diacritics 2'
+    );
+    INSERT INTO article_search (rowid, title, body, points)
+    SELECT a.id, digestbot_segment(a.title), digestbot_segment(a.text),
+           digestbot_segment((SELECT group_concat(p.value, ' ') FROM summaries s,
+                              json_each(s.payload, '$.points') p
+                              WHERE s.content_hash = a.content_hash AND s.kind = 'points'))
+    FROM articles a;
+    CREATE TRIGGER article_search_insert AFTER INSERT ON articles BEGIN
+        INSERT INTO article_search (rowid, title, body, points)
+        VALUES (new.id, digestbot_segment(new.title), digestbot_segment(new.text),
+                digestbot_segment((SELECT group_concat(p.value, ' ') FROM summaries s,
+                                   json_each(s.payload, '$.points') p
+                                   WHERE s.content_hash = new.content_hash AND s.kind = 'points')));
+    END;
+    CREATE TRIGGER article_search_update AFTER UPDATE OF title, text, content_hash ON articles BEGIN
+        DELETE FROM article_search WHERE rowid = old.id;
+        INSERT INTO article_search (rowid, title, body, points)
+        VALUES (new.id, digestbot_segment(new.title), digestbot_segment(new.text),
+                digestbot_segment((SELECT group_concat(p.value, ' ') FROM summaries s,
+                                   json_each(s.payload, '$.points') p
+                                   WHERE s.content_hash = new.content_hash AND s.kind = 'points')));
+    END;
+    CREATE TRIGGER article_search_delete AFTER DELETE ON articles BEGIN
+        DELETE FROM article_search WHERE rowid = old.id;
+    END;
+    CREATE TRIGGER article_search_points AFTER INSERT ON summaries WHEN new.kind = 'points' BEGIN
+        UPDATE article_search
+        SET points = digestbot_segment((SELECT group_concat(p.value, ' ') FROM summaries s,
+                                        json_each(s.payload, '$.points') p
+                                        WHERE s.content_hash = new.content_hash AND s.kind = 'points'))
+        WHERE rowid IN (SELECT id FROM articles WHERE content_hash = new.content_hash);
+    END;
+    """,
 ]
 
 

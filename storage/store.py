@@ -8,9 +8,10 @@ from __future__ import annotations
 from storage.articles import ArticlesMixin
 from storage.feeds import FeedsMixin
 from storage.outbox import OutboxMixin
+from storage.search import SearchMixin
 from storage.subscriptions import SubscriptionsMixin
 from storage.summaries import SummariesMixin
 
 
-class Store(FeedsMixin, ArticlesMixin, SummariesMixin, SubscriptionsMixin, OutboxMixin):
+class Store(FeedsMixin, ArticlesMixin, SummariesMixin, SubscriptionsMixin, OutboxMixin, SearchMixin):
     """One SQLite file (or ':memory:'), WAL mode, migrated on open."""

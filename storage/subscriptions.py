@@ -26,6 +26,8 @@ class SubscriptionsMixin(StoreBase):
             sections=tuple(json.loads(row["sections"])),
             enabled=bool(row["enabled"]),
             disabled_reason=row["disabled_reason"],
+            include=tuple(json.loads(row["include_words"])),
+            exclude=tuple(json.loads(row["exclude_words"])),
         )
 
     def subscribe(
@@ -36,8 +38,11 @@ class SubscriptionsMixin(StoreBase):
         timezone: str,
         language: str,
         sections: Sequence[str] = (),
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
     ) -> Subscription:
-        """Create or update the one subscription of a chat (re-enabling it)."""
+        """Create or update the one subscription of a chat (re-enabling it); keyword filters left
+        as None keep what the chat had (none for a new one)."""
         with self.db.conn:
             self.db.execute(
                 "INSERT INTO subscriptions (platform, chat_id, time, timezone, language, sections, "
@@ -46,9 +51,43 @@ class SubscriptionsMixin(StoreBase):
                 "sections = excluded.sections, enabled = 1, disabled_reason = NULL",
                 [platform, str(chat_id), time, timezone, language, json.dumps(list(sections)), _iso(_now())],
             )
+            for column, words in (("include_words", include), ("exclude_words", exclude)):
+                if words is not None:
+                    self.db.execute(
+                        f"UPDATE subscriptions SET {column} = ? WHERE platform = ? AND chat_id = ?",
+                        [json.dumps(list(words), ensure_ascii=False), platform, str(chat_id)],
+                    )
         found = self.find_subscription(platform, str(chat_id))
         assert found is not None
         return found
+
+    def update_subscription(
+        self,
+        sub_id: int,
+        *,
+        time: str | None = None,
+        timezone: str | None = None,
+        language: str | None = None,
+        sections: Sequence[str] | None = None,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+    ) -> Subscription | None:
+        """Change only what is given (already validated: see bot/digest/filters.py); None when
+        there is no such subscription. Does not re-enable a paused one."""
+        changes: dict[str, str] = {}
+        for column, value in (("time", time), ("timezone", timezone), ("language", language)):
+            if value is not None:
+                changes[column] = value
+        for column, words in (("sections", sections), ("include_words", include), ("exclude_words", exclude)):
+            if words is not None:
+                changes[column] = json.dumps(list(words), ensure_ascii=False)
+        if changes:
+            with self.db.conn:
+                self.db.execute(
+                    f"UPDATE subscriptions SET {', '.join(f'{c} = ?' for c in changes)} WHERE id = ?",
+                    [*changes.values(), sub_id],
+                )
+        return self.get_subscription(sub_id)
 
     def get_subscription(self, sub_id: int) -> Subscription | None:
         row = self._one("SELECT * FROM subscriptions WHERE id = ?", [sub_id])
