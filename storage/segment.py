@@ -1,4 +1,4 @@
-"""Chinese word segmentation for the search index, so FTS5's word tokenizer sees Chinese words.
+"""The search index's SQL functions: Chinese word segmentation, and each row's key (its rowid).
 
 FTS5's `unicode61` tokenizer splits on spaces and punctuation, which leaves a run of Chinese text
 as one long token. Before indexing, every run of Chinese characters is cut into words by jieba
@@ -8,6 +8,10 @@ text, digits, punctuation) is left to the tokenizer. Both sides use jieba's dict
 HMM guessing of unknown words), so the same text always cuts the same way in an article and in a
 query. Measured on the corpus's Chinese entries: 98 % of the articles containing a random
 dictionary word as a substring are found by the phrase query (see benchmarks/search.py).
+
+The key puts publication time in the rowid (seconds << KEY_SHIFT, plus the article id's low bits),
+so "the last N days" is a rowid range FTS5 seeks to without reading other rows, and a search can
+rank the newest matches first and stop early (storage/search.py).
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 
 log = logging.getLogger(__name__)
 
-SQL_FUNCTION = "digestbot_segment"  # the SQL name the index's triggers and migration call
+KEY_SHIFT = 26  # article ids below 2**26 (67 million) map to distinct keys within one second
+_ID_BITS = (1 << KEY_SHIFT) - 1
 
 # CJK unified ideographs (and extension A, compatibility ideographs): what jieba segments.
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -78,7 +84,30 @@ def _segment_sql(text: object) -> str:
         return text
 
 
+def key_floor(at: datetime) -> int:
+    """The smallest search key of anything published at or after `at` (seconds, UTC)."""
+    return max(0, int(at.timestamp())) << KEY_SHIFT
+
+
+def key_seconds(key: int) -> int:
+    """The publication time (Unix seconds) a search key holds."""
+    return key >> KEY_SHIFT
+
+
+def _search_key(published: object, article_id: object) -> int:
+    """The rowid of an article in the index; an unreadable date counts as 1970 (oldest)."""
+    try:
+        at = datetime.fromisoformat(str(published))
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        seconds = max(0, int(at.timestamp()))
+    except (TypeError, ValueError, OverflowError, OSError):
+        seconds = 0
+    return (seconds << KEY_SHIFT) + (int(article_id or 0) & _ID_BITS)  # type: ignore[call-overload]
+
+
 def register(conn: sqlite3.Connection) -> None:
-    """Make `digestbot_segment(text)` callable from SQL on this connection (the index's triggers
-    and the migration that builds the index call it), before any migration runs."""
-    conn.create_function(SQL_FUNCTION, 1, _segment_sql, deterministic=True)
+    """Make `digestbot_segment(text)` and `digestbot_search_key(published, id)` callable from SQL on
+    this connection (the index's triggers and migration call them), before any migration runs."""
+    conn.create_function("digestbot_segment", 1, _segment_sql, deterministic=True)
+    conn.create_function("digestbot_search_key", 2, _search_key, deterministic=True)

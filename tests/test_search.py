@@ -4,6 +4,7 @@ built by its migration for an existing store, and safe for any query text."""
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -69,14 +70,33 @@ def test_every_word_must_match_unless_none_has_them_all(corpus_like: Store) -> N
 
 
 def test_relevance_then_age(store: Store) -> None:
-    old_title = add(store, 1, "Robots in warehouses", "Robots move boxes.", days=300)
+    old_title = add(store, 1, "Robots, robots in warehouses", "Robots move boxes.", days=300)
     body_only = add(store, 2, "Logistics news", "A robot moved a box.", days=0)
     new_title = add(store, 3, "Robots in warehouses", "Robots move boxes.", days=1)
+    assert store.search_articles("robot", now=NOW - timedelta(days=400))[0].article_id == old_title
     ranked = found(store, "robot")
-    assert ranked[0] == new_title  # same relevance as the old one, but recent
+    assert ranked[0] == new_title  # a little less relevant than the old one, but recent
     assert ranked.index(new_title) < ranked.index(old_title)
     assert set(ranked) == {old_title, body_only, new_title}
     assert found(store, "robot", days=30) == [new_title, body_only]
+
+
+def test_early_stop_ranking_equals_scoring_every_match(store: Store) -> None:
+    """Reading newest matches first and stopping early gives exactly the order that scoring every
+    match would: weak recent matches and strong old ones, a word in one article in three."""
+    rng = random.Random(7)
+    for n in range(90):
+        title = " ".join(["chip"] * rng.randint(0, 3) + ["news"] * rng.randint(1, 6))
+        text = " ".join(rng.choice(["chip", "wafer", "fab", "price", "market"]) for _ in range(rng.randint(5, 80)))
+        add(store, n, title, text, days=rng.choice([0.2, 2, 5, 20, 50, 100, 300, 700, 1500]) + rng.random())
+    rows = store.db.execute(
+        "SELECT rowid, bm25(article_search, 8.0, 1.0, 3.0) FROM article_search WHERE article_search MATCH 'chip'")
+    scored = sorted(((-rank / (1 + max(0.0, (NOW.timestamp() - (key >> 26)) / 86400) / 30), key)
+                     for key, rank in rows), reverse=True)
+    expected = [key & ((1 << 26) - 1) for _score, key in scored]
+    assert len(expected) > 40
+    for limit, offset in ((5, 0), (5, 5), (20, 30), (100, 0)):
+        assert found(store, "chip", limit=limit, offset=offset) == expected[offset:offset + limit]
 
 
 def test_paging_by_offset(store: Store) -> None:
@@ -128,7 +148,7 @@ def test_migration_builds_the_index_for_an_existing_store(tmp_path: Path) -> Non
         store.close()
 
 
-HOSTILE = ['"', '""', "NEAR(a b)", "a OR", "AND", "NOT x", "*", "^start", "title:x", "(", ")", "-x", "+",
+HOSTILE = ['"', '""', "Phi\x00-4", "a\x00b", "NEAR(a b)", "a OR", "AND", "NOT x", "*", "^start", "title:x", "(", ")", "-x", "+",
            "a AND (b OR", "'; DROP TABLE articles; --", "\x00", "\u202e", "a" * 199, "大" * 150]
 
 
