@@ -3,9 +3,9 @@
 The index (`article_search`, built by a migration in storage/schema.py) holds each article's title,
 text and cached key points, kept in step by triggers; its rowid orders rows by publication time
 (storage/segment.py), so matches are read newest first and a search stops once older rows cannot
-rank. A query is user input: it is never passed to
-FTS5 as syntax. Each whitespace-separated term (or "quoted phrase") becomes a quoted FTS5 phrase,
-so operators (AND, OR, NOT, NEAR, *, ^, :, parentheses) are plain words and nothing can raise.
+rank. A query is user input: it is never passed to FTS5 as syntax. Each whitespace-separated term
+(or "quoted phrase") becomes a quoted FTS5 phrase, so operators (AND, OR, NOT, NEAR, *, ^, :,
+parentheses) are plain words and nothing can raise.
 """
 
 from __future__ import annotations
@@ -55,13 +55,6 @@ def query_phrases(query: str) -> list[str]:
     return phrases
 
 
-def match_expression(query: str, any_term: bool = False) -> str | None:
-    """The FTS5 MATCH string for a user's query (every term must match, or with `any_term` one),
-    or None when it holds no word at all."""
-    phrases = query_phrases(query)
-    return (" OR " if any_term else " ").join(phrases) if phrases else None
-
-
 class SearchMixin(StoreBase):
     def search_articles(
         self,
@@ -84,6 +77,8 @@ class SearchMixin(StoreBase):
             expression = " OR ".join(phrases)
         ranked = self._ranked(expression, phrases, now, floor, max(0, offset) + limit)
         page = [key for _score, key in ranked[max(0, offset):]]
+        if not page:
+            return []
         rows = {r["id"]: r for r in self._all(
             f"SELECT id, title, source, url, published, language FROM articles "
             f"WHERE id IN ({','.join('?' * len(page))})", [key & _ID_BITS for key in page])}

@@ -18,7 +18,7 @@ from bot.models import NewArticle, Summary
 from bot.search import SearchError, search
 from storage import Store
 from storage.schema import MIGRATIONS
-from storage.search import match_expression
+from storage.search import query_phrases
 
 NOW = datetime(2025, 7, 25, 12, tzinfo=UTC)
 
@@ -161,9 +161,10 @@ def test_fts5_syntax_in_a_query_is_searched_as_words(corpus_like: Store, query: 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(max_size=60))
 def test_no_text_makes_a_search_raise(corpus_like: Store, query: str) -> None:
-    expression = match_expression(query)
+    phrases = query_phrases(query)
     hits = corpus_like.search_articles(query, now=NOW)
-    assert expression is not None or hits == []
+    assert all(p.startswith('"') and p.endswith('"') and '"' not in p[1:-1].replace('""', "") for p in phrases)
+    assert phrases or hits == []
 
 
 def test_bad_input_raises_a_keyed_error(store: Store) -> None:

@@ -199,6 +199,7 @@ def apply_filters(digest: Digest, filters: Filters) -> Digest:
     kept = [i for s in sections for i in s.items]
     if len(kept) == len(digest.items()) and len(headlines) == len(getattr(digest, "headlines", ())):
         return digest
+    # Merged reports of what is left: its items' other sources (never more than the whole day's).
     duplicates = min(digest.stats.duplicates_merged, sum(len(i.also) for i in kept))
     computed = compute_stats(kept, duplicates, digest.stats.feeds_failed, digest.language)
     changes: dict[str, Any] = {name: getattr(computed, name) for name in _STATS_FROM_ITEMS}
