@@ -4,7 +4,7 @@ docs/benchmarks.md as one table plus a short section per benchmark.
     python -m benchmarks [--quick] [--only NAME] [--output PATH]
 
 --quick runs tiny limits (seconds, for the smoke test; its figures mean nothing); --only runs one
-of: parse, extraction, rouge, dedup, e2e, delivery, site, restarts.
+of: parse, extraction, rouge, dedup, e2e, delivery, site, restarts, search.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = ("parse", "extraction", "rouge", "dedup", "e2e", "delivery", "site", "restarts")
+NAMES = ("parse", "extraction", "rouge", "dedup", "e2e", "delivery", "site", "restarts", "search")
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,10 @@ def run_one(name: str, quick: bool) -> dict[str, Any]:
         from benchmarks import restarts
 
         return restarts.run(1, first=19) if quick else restarts.run(20)
+    if name == "search":
+        from benchmarks import search
+
+        return search.run(500, 2, 10, quick=True) if quick else search.run()
     raise ValueError(f"unknown benchmark {name!r}; one of {', '.join(NAMES)}")
 
 
@@ -251,15 +255,37 @@ def rows_restarts(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def rows_search(r: dict[str, Any]) -> list[Row]:
+    b, t, z = r["build"], r["timing"], r["recall_zh"]
+    slow = t["queries"][t["slowest_query"]]
+    return [
+        Row(f"Search latency, {b['articles']:,} articles en+zh, median / p95 of {t['runs']} searches "
+            f"(vs LIKE scan, newest first; ratio of p95)", f"{_f(t['median_ms'])} / {_f(t['p95_ms'])} ms",
+            f"{_f(t['like_median_ms'])} / {_f(t['like_p95_ms'])} ms", _ratio(t["p95_ms"], t["like_p95_ms"]),
+            "< 50 ms", t["p95_ms"] < 50),
+        Row(f"Search latency, slowest query ({t['slowest_query']}: {slow['query']}), median / p95",
+            f"{_f(slow['median_ms'])} / {_f(slow['p95_ms'])} ms", f"{_f(slow['like_median_ms'])} ms",
+            _ratio(slow["median_ms"], slow["like_median_ms"]), "< 50 ms", slow["p95_ms"] < 50),
+        Row(f"Search index build through the triggers (jieba included), {b['articles']:,} articles",
+            f"{_f(b['articles_per_s'], 0)} articles/s", f"index {_f(b['index_mb'], 0)} MB of "
+            f"{_f(b['db_mb'], 0)} MB", "—"),
+        Row(f"Search recall of Chinese words vs substring match ({z['words']} words, {z['articles']} "
+            f"corpus zh entries)", _pct(z["recall"]), f"{z['relevant']:,} relevant, {z['extra_hits']} extra hits",
+            "—"),
+    ]
+
+
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "parse": rows_parse, "extraction": rows_extraction, "rouge": rows_rouge, "dedup": rows_dedup,
     "e2e": rows_e2e, "delivery": rows_delivery, "site": rows_site, "restarts": rows_restarts,
+    "search": rows_search,
 }
 TITLES = {
     "parse": "Feed parsing", "extraction": "Main-text extraction", "rouge": "Offline summaries (ROUGE)",
     "dedup": "Near-duplicate detection", "e2e": "End to end: fetch and digest with a model",
     "delivery": "Delivery to Telegram and Discord", "site": "The web archive",
     "restarts": "Restarts and racing senders",
+    "search": "Search",
 }
 HOW = {
     "parse": "The project's parse path (`bot.ingest.parse.parse_feed_bytes`: encoding repair, HTML "
@@ -311,6 +337,17 @@ HOW = {
                 "claim with nothing sent, after the N-th message, after every message); the victims are "
                 "started again and everything runs to the end. A violation is a part that arrived twice "
                 "without having been in flight at a kill, a part missing, or a non-zero exit.",
+    "search": "`bot.search.search` (what `digestbot search` and the chat call) over synthetic articles, half "
+              "English (made-up Zipf-distributed words), half Chinese (jieba's most frequent dictionary "
+              "words, Zipf-distributed, no spaces), ~180 words each, topic words planted at known shares "
+              "(0.1 % to 20 %), key points for one in ten; the index is built by the production triggers "
+              "in a SQLite file. Fourteen queries (rare/medium/common words in each language, two words, "
+              "a phrase, mixed languages, the any-word fallback, a 7-day window, page 11), each 30 times "
+              "after a warm-up, limit 5, query segmentation included. Reference: the first word by a LIKE "
+              "scan of titles and texts, newest first, limit 5 (no ranking): quick when a common word "
+              "fills five rows from the newest, slow when a rare one makes it read every article. Recall: random Chinese "
+              "dictionary words (in ≥ 3 articles) over the corpus's Chinese entries, search hits against "
+              "articles containing the word as a substring.",
 }
 
 
@@ -356,6 +393,13 @@ def why_missed(name: str, r: dict[str, Any]) -> list[str]:
             out.append(f"The rebuild rewrote {r['rebuild_files_rewritten']} file(s) with nothing changed.")
     if name == "restarts" and r["violations"]:
         out += [f"Seed {v['seed']}: {v['violation']}" for v in r["violations"]]
+    if name == "search" and r["timing"]["p95_ms"] >= 50:
+        t = r["timing"]
+        slow = t["queries"][t["slowest_query"]]
+        out.append(f"p95 {_f(t['p95_ms'])} ms vs < 50 ms; slowest query {t['slowest_query']} "
+                   f"({slow['query']!r}): median {_f(slow['median_ms'])} ms, p95 {_f(slow['p95_ms'])} ms. "
+                   "A search reads matches newest first until older ones cannot rank; a query whose "
+                   "recent matches score low (or a phrase of very common tokens) reads further back.")
     if name == "delivery" and r["wall_seconds"] > 1.1 * r["floor_seconds"]:
         late = max(("telegram", "discord"), key=lambda p: r[f"{p}_last_send_seconds"] - r[f"{p}_floor_seconds"])
         out.append(

@@ -1,4 +1,5 @@
-"""The command line: `digestbot fetch | feeds | digest | summarize | subscriptions | site | run`.
+"""The command line: `digestbot fetch | feeds | digest | summarize | subscriptions | search | site |
+run | status`.
 
 Exit codes: 0 success (a run where some feeds failed is still a success), 1 the one thing asked for
 failed (a refused URL, a delivery that failed, a file that cannot be written), 2 bad usage or bad
@@ -17,6 +18,9 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, TextIO, cast
 from zoneinfo import ZoneInfo
 
+from bot.cli_search import add_parser as add_search_parser
+from bot.cli_subscriptions import OptionError, describe, option_values
+from bot.cli_subscriptions import add_options as add_subscription_options
 from bot.cli_base import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -37,7 +41,7 @@ from bot.cli_base import (
     write_output,
 )
 from bot.cli_feeds import feeds_command, forced_feeds
-from bot.config import ConfigError, Settings, load_settings, parse_hhmm, valid_timezone
+from bot.config import ConfigError, Settings, load_settings
 from bot.config_feeds import sync_config_feeds
 from bot.models import FeedOutcome
 from storage import Store, StoreOpenError, open_store_at
@@ -100,10 +104,11 @@ def _parser() -> argparse.ArgumentParser:
     sadd = ssub.add_parser("add", help="subscribe a chat or channel")
     sadd.add_argument("platform", choices=("telegram", "discord", "console"))
     sadd.add_argument("chat_id")
-    sadd.add_argument("--time", help="HH:MM local time (default: chat.default_time)")
-    sadd.add_argument("--tz", help="time zone (default: digest.timezone)")
-    sadd.add_argument("--lang", choices=("zh", "en"), help="language (default: digest.language)")
-    sadd.add_argument("--sections", default="", help="comma-separated section keys (default: all)")
+    add_subscription_options(sadd, editing=False)
+    sedit = ssub.add_parser("edit", help="change only the given options of a subscription")
+    sedit.add_argument("platform", choices=("telegram", "discord", "console"))
+    sedit.add_argument("chat_id")
+    add_subscription_options(sedit, editing=True)
     srm = ssub.add_parser("remove", help="remove a subscription")
     srm.add_argument("id", type=positive_id)
 
@@ -112,6 +117,8 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--base-url", help="where the folder is published (default: [site] base_url)")
     st.add_argument("--lang", choices=("zh", "en"), help="language (default: [site] language)")
     st.add_argument("--date", help="YYYY-MM-DD: only that day's page (and the index and feeds)")
+
+    add_search_parser(sub)
 
     sub.add_parser("run", help="run the bot service: scheduled digests and chat commands")
     sub.add_parser("status", help="platforms' health, waiting messages, failing feeds, last digest")
@@ -218,6 +225,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -
             return site_command(args, store, settings, out)
         if args.command == "status":
             return status_command(store, settings, out)
+        if args.command == "search":
+            return search(args, store, out)
     finally:
         store.close()
     raise UsageError(f"unknown command {args.command!r}")
@@ -293,26 +302,33 @@ def print_fetch_summary(outcomes: Sequence[FeedOutcome], out: TextIO) -> None:
 def subscriptions_command(args: argparse.Namespace, store: Store, settings: Settings, out: TextIO) -> int:
     if args.action == "list":
         for s in store.list_subscriptions():
-            state = "" if s.enabled else f" (disabled: {s.disabled_reason})"
-            sections = ",".join(s.sections) or "all"
-            print(f"#{s.id} {s.platform} {s.chat_id} {s.time} {s.timezone} {s.language} sections={sections}{state}", file=out)
+            print(describe(s), file=out)
         return 0
+    if args.action in ("add", "edit"):
+        try:
+            given = option_values(args, settings)
+        except OptionError as exc:
+            raise UsageError(str(exc)) from exc
     if args.action == "add":
         chat_id = check_chat_id(args.platform, args.chat_id)
-        time = settings.chat.default_time if args.time is None else args.time  # "" is refused
-        hm = parse_hhmm(time)
-        if hm is None:
-            raise UsageError(f"--time must be HH:MM, not {time!r}")
-        tz = settings.digest.timezone if args.tz is None else args.tz
-        if not valid_timezone(tz):
-            raise UsageError(f"--tz: unknown time zone {tz!r}")
-        wanted = [s.strip() for s in args.sections.split(",") if s.strip()]
-        unknown = [s for s in wanted if s not in settings.section_keys()]
-        if unknown:
-            raise UsageError(f"--sections: unknown section {unknown[0]!r}")
-        sub = store.subscribe(args.platform, chat_id, f"{hm[0]:02d}:{hm[1]:02d}", tz,
-                              args.lang or settings.digest.language, wanted, at=datetime.now(UTC))
+        sub = store.subscribe(
+            args.platform, chat_id, given.get("time", settings.chat.default_time),
+            given.get("timezone", settings.digest.timezone), given.get("language", settings.digest.language),
+            given.get("sections", ()), at=datetime.now(UTC), include=given.get("include", ()),
+            exclude=given.get("exclude", ()),
+        )
         print(f"subscription #{sub.id}: {sub.platform} {sub.chat_id} at {sub.time} {sub.timezone} ({sub.language})", file=out)
+        return 0
+    if args.action == "edit":
+        found = store.find_subscription(args.platform, check_chat_id(args.platform, args.chat_id))
+        if found is None:
+            print(f"digestbot: no subscription for {args.platform} {args.chat_id}", file=sys.stderr)
+            return 1
+        if not given:
+            raise UsageError("subscriptions edit: give at least one of --time, --tz, --lang, --sections, "
+                             "--include, --exclude")
+        updated = store.update_subscription(found.id, at=datetime.now(UTC), **given)
+        print(describe(updated or found), file=out)
         return 0
     if not store.remove_subscription(args.id):
         stderr_line(f"no subscription #{args.id}")
@@ -472,6 +488,16 @@ def status_command(store: Store, settings: Settings, out: TextIO) -> int:
     for line in status_lines(report):
         print(line, file=out)
     return 0 if report.well else 1
+
+
+def search(args: argparse.Namespace, store: Store, out: TextIO) -> int:
+    from bot.cli_search import search_command
+    from bot.search import SearchError
+
+    try:
+        return search_command(args, store, out)
+    except SearchError as exc:
+        raise UsageError(f"search: {exc}") from exc
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -322,6 +322,8 @@ class Subscription:
     # Slots at or before this instant are not owed: it is when the chat subscribed, changed its
     # time or zone, or came back, so the "Next: …" it was promised holds. None: no limit.
     schedule_from: datetime | None = None
+    include: tuple[str, ...] = ()  # keep only items matching one of these keywords (empty: all)
+    exclude: tuple[str, ...] = ()  # drop items matching any of these keywords
 
 
 @dataclass(frozen=True)
@@ -355,6 +357,21 @@ class PlatformHealth:
     reason: str | None
     since: datetime
     pid: int | None = None
+
+
+# ---------------------------------------------------------------- search
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One stored article found by a search, best first; `article_id` is what /summarize takes."""
+
+    article_id: int
+    title: str
+    source: str
+    url: str
+    published: datetime  # aware
+    language: str
 
 
 # ---------------------------------------------------------------- chat requests

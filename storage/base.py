@@ -11,6 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from storage.schema import migrate
+from storage.segment import register as register_segmenter
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -42,6 +43,7 @@ class StoreBase:
             self.db.enable_wal()
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.execute("PRAGMA synchronous = NORMAL")
+        register_segmenter(conn)  # the search index's triggers call it; register before migrating
         self.version = migrate(self.db)
 
     def close(self) -> None:

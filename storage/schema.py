@@ -156,6 +156,55 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE feeds ADD COLUMN removed_reason TEXT;
     """,
+    # per-subscription keyword filters (bot/digest/filters.py validates and applies them)
+    """
+    ALTER TABLE subscriptions ADD COLUMN include_words TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE subscriptions ADD COLUMN exclude_words TEXT NOT NULL DEFAULT '[]';
+    """,
+    # full-text search over title, text and cached key points (storage/search.py). Chinese is cut
+    # into words by digestbot_segment (storage/segment.py, registered on every connection the
+    # store opens) before FTS5 tokenizes; the triggers keep the index in step with every write.
+    # The rowid is digestbot_search_key(published, id): ordered by publication time, so recency
+    # windows are rowid ranges FTS5 seeks to directly (see storage/segment.py).
+    """
+    CREATE INDEX articles_content_hash ON articles(content_hash);
+    CREATE VIEW article_points (content_hash, points) AS
+        SELECT s.content_hash, group_concat(p.value, ' ')
+        FROM summaries s, json_each(s.payload, '$.points') p
+        WHERE s.kind = 'points' GROUP BY s.content_hash;
+    CREATE VIRTUAL TABLE article_search USING fts5(
+        title, body, points, tokenize = 'porter unicode61 remove_diacritics 2'
+    );
+    INSERT OR REPLACE INTO article_search (rowid, title, body, points)
+    SELECT digestbot_search_key(a.published, a.id), digestbot_segment(a.title),
+           digestbot_segment(a.text),
+           digestbot_segment((SELECT points FROM article_points p WHERE p.content_hash = a.content_hash))
+    FROM articles a;
+    CREATE TRIGGER article_search_insert AFTER INSERT ON articles BEGIN
+        INSERT OR REPLACE INTO article_search (rowid, title, body, points)
+        VALUES (digestbot_search_key(new.published, new.id), digestbot_segment(new.title),
+                digestbot_segment(new.text), digestbot_segment(
+                    (SELECT points FROM article_points WHERE content_hash = new.content_hash)));
+    END;
+    CREATE TRIGGER article_search_update
+    AFTER UPDATE OF title, text, content_hash, published ON articles BEGIN
+        DELETE FROM article_search WHERE rowid = digestbot_search_key(old.published, old.id);
+        INSERT OR REPLACE INTO article_search (rowid, title, body, points)
+        VALUES (digestbot_search_key(new.published, new.id), digestbot_segment(new.title),
+                digestbot_segment(new.text), digestbot_segment(
+                    (SELECT points FROM article_points WHERE content_hash = new.content_hash)));
+    END;
+    CREATE TRIGGER article_search_delete AFTER DELETE ON articles BEGIN
+        DELETE FROM article_search WHERE rowid = digestbot_search_key(old.published, old.id);
+    END;
+    CREATE TRIGGER article_search_points AFTER INSERT ON summaries WHEN new.kind = 'points' BEGIN
+        UPDATE article_search
+        SET points = digestbot_segment(
+            (SELECT points FROM article_points WHERE content_hash = new.content_hash))
+        WHERE rowid IN (SELECT digestbot_search_key(a.published, a.id) FROM articles a
+                        WHERE a.content_hash = new.content_hash);
+    END;
+    """,
 ]
 
 

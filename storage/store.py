@@ -9,9 +9,11 @@ from storage.articles import ArticlesMixin
 from storage.claims import ClaimsMixin
 from storage.feeds import FeedsMixin
 from storage.outbox import OutboxMixin
+from storage.search import SearchMixin
 from storage.subscriptions import SubscriptionsMixin
 from storage.summaries import SummariesMixin
 
 
-class Store(FeedsMixin, ArticlesMixin, SummariesMixin, SubscriptionsMixin, OutboxMixin, ClaimsMixin):
+class Store(FeedsMixin, ArticlesMixin, SummariesMixin, SubscriptionsMixin, OutboxMixin, ClaimsMixin,
+            SearchMixin):
     """One SQLite file (or ':memory:'), WAL mode, migrated on open."""

@@ -27,6 +27,8 @@ class SubscriptionsMixin(StoreBase):
             enabled=bool(row["enabled"]),
             disabled_reason=row["disabled_reason"],
             schedule_from=_dt(row.get("schedule_from")),
+            include=tuple(json.loads(row["include_words"])),
+            exclude=tuple(json.loads(row["exclude_words"])),
         )
 
     def subscribe(
@@ -38,12 +40,15 @@ class SubscriptionsMixin(StoreBase):
         language: str,
         sections: Sequence[str] = (),
         at: datetime | None = None,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
     ) -> Subscription:
         """Create or update the one subscription of a chat (re-enabling it).
 
         `at` is when the chat asked: a new subscription, a new time or zone, or a disabled one
         coming back owes nothing for slots up to `at` (its first digest is the next slot, as
-        announced). Without `at` (imports, tests) the schedule start is left as it was.
+        announced). Without `at` (imports, tests) the schedule start is left as it was. Keyword
+        filters left as None keep what the chat had (none for a new one).
         """
         with self.db.conn:
             self.db.execute(
@@ -58,9 +63,52 @@ class SubscriptionsMixin(StoreBase):
                 [platform, str(chat_id), time, timezone, language, json.dumps(list(sections)),
                  _iso(_now()), _iso(at)],
             )
+            for column, words in (("include_words", include), ("exclude_words", exclude)):
+                if words is not None:
+                    self.db.execute(
+                        f"UPDATE subscriptions SET {column} = ? WHERE platform = ? AND chat_id = ?",
+                        [json.dumps(list(words), ensure_ascii=False), platform, str(chat_id)],
+                    )
         found = self.find_subscription(platform, str(chat_id))
         assert found is not None
         return found
+
+    def update_subscription(
+        self,
+        sub_id: int,
+        *,
+        time: str | None = None,
+        timezone: str | None = None,
+        language: str | None = None,
+        sections: Sequence[str] | None = None,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+        at: datetime | None = None,
+    ) -> Subscription | None:
+        """Change only what is given (already validated: see bot/digest/filters.py); None when
+        there is no such subscription. Does not re-enable a paused one. A new time or zone with
+        `at` owes nothing for slots up to `at` (as `subscribe` does)."""
+        changes: dict[str, str] = {}
+        current = self.get_subscription(sub_id)
+        if current is None:
+            return None
+        moved = (time is not None and time != current.time) or (
+            timezone is not None and timezone != current.timezone)
+        if at is not None and moved:
+            changes["schedule_from"] = _iso(at) or ""
+        for column, value in (("time", time), ("timezone", timezone), ("language", language)):
+            if value is not None:
+                changes[column] = value
+        for column, words in (("sections", sections), ("include_words", include), ("exclude_words", exclude)):
+            if words is not None:
+                changes[column] = json.dumps(list(words), ensure_ascii=False)
+        if changes:
+            with self.db.conn:
+                self.db.execute(
+                    f"UPDATE subscriptions SET {', '.join(f'{c} = ?' for c in changes)} WHERE id = ?",
+                    [*changes.values(), sub_id],
+                )
+        return self.get_subscription(sub_id)
 
     def get_subscription(self, sub_id: int) -> Subscription | None:
         row = self._one("SELECT * FROM subscriptions WHERE id = ?", [sub_id])

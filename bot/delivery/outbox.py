@@ -28,6 +28,7 @@ from bot.delivery.errors import (
 )
 from bot.delivery.pacing import Pacer
 from bot.delivery.schedule import due_date, last_slot  # noqa: F401 - last_slot re-exported
+from bot.digest.filters import Filters, filtered_renderer
 from bot.models import Digest, OutMessage, Subscription
 
 if TYPE_CHECKING:
@@ -303,11 +304,11 @@ async def send_due(
     """
     owner = new_owner()
     gates: dict[str, asyncio.Semaphore] = {}  # per platform, so one slow platform never starves another
-    rendered: dict[tuple[str, tuple[str, ...]], tuple[Digest, list[OutMessage]]] = {}
+    rendered: dict[tuple[str, Filters], tuple[Digest, list[OutMessage]]] = {}
 
-    def shared(platform: str, sections: Sequence[str], render: Render) -> Render:
-        """Render each (platform, sections, digest) once per run: 100 chats share one ~3 ms render."""
-        key = (platform, tuple(sections))
+    def shared(platform: str, filters: Filters, render: Render) -> Render:
+        """Render each (platform, filters, digest) once per run: 100 chats share one ~3 ms render."""
+        key = (platform, filters)
 
         def cached(digest: Digest) -> list[OutMessage]:
             hit = rendered.get(key)
@@ -335,7 +336,9 @@ async def send_due(
                     digest = await digests.get_or_build(day, sub.language, now=now)
                 custom = (renderers or {}).get(sub.platform)
                 own = custom(sub.sections) if custom else renderer_for(sub.platform, sub.sections)
-                render = shared(sub.platform, sub.sections, own)
+                # The chat's sections and keywords filter the shared digest before rendering.
+                filters = Filters.of(sub)
+                render = shared(sub.platform, filters, filtered_renderer(own, filters))
                 return await deliver(store, adapter, sub, digest, date=date, render=render, policy=policy,
                                      owner=owner, resend=resend)
             except Exception as exc:  # one chat's failure never stops the others

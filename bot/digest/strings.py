@@ -38,6 +38,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "failed_feed_line": "{name}：{reason}",
         "no_reason": "原因未知",
         "truncated": "…",
+        # per-subscription filters (bot/digest/filters.py)
+        "nothing_matched": "今天没有符合筛选条件的内容",
+        "filter_include": "包含",
+        "filter_exclude": "排除",
+        "filter_too_many": "{which}关键词最多 {limit} 个，这里有 {count} 个。",
+        "filter_too_long": "关键词最长 {limit} 个字符，“{value}…”超出了。",
+        "filter_bad_keyword": "“{value}”不能作关键词：至少要有一个字母、数字或汉字。",
+        "filter_unknown_section": "没有“{value}”这个栏目；可选：{sections}。",
     },
     "en": {
         "title": "AI Daily Digest · {date}",
@@ -67,6 +75,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "failed_feed_line": "{name}: {reason}",
         "no_reason": "unknown reason",
         "truncated": "…",
+        # per-subscription filters (bot/digest/filters.py)
+        "nothing_matched": "Nothing matched your filters today",
+        "filter_include": "include",
+        "filter_exclude": "exclude",
+        "filter_too_many": "At most {limit} {which} keywords are allowed, not {count}.",
+        "filter_too_long": "A keyword is at most {limit} characters; {value!r}… is longer.",
+        "filter_bad_keyword": "{value!r} cannot be a keyword: it needs a letter or a digit.",
+        "filter_unknown_section": "{value!r} is not a section; choose from: {sections}.",
     },
 }
 
