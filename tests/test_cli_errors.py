@@ -42,7 +42,7 @@ _POSITIONALS = {"add": ["https://x.example/feed"], "remove": ["3"], "import-opml
 
 
 def _leaf_args(path: tuple[str, ...]) -> list[str]:
-    if path[:2] == ("subscriptions", "add"):
+    if path[:2] in (("subscriptions", "add"), ("subscriptions", "edit")):
         return ["telegram", "-1001234567890"]
     return _POSITIONALS.get(path[-1], [])
 
