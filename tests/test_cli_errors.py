@@ -38,7 +38,7 @@ def _every_command(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()
 
 
 _POSITIONALS = {"add": ["https://x.example/feed"], "remove": ["3"], "import-opml": ["f.opml"],
-                "summarize": ["https://x.example/a"]}
+                "summarize": ["https://x.example/a"], "search": ["phi"]}
 
 
 def _leaf_args(path: tuple[str, ...]) -> list[str]:
