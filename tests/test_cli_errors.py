@@ -94,7 +94,7 @@ def _one_line(err: str) -> str:
         (["subscriptions", "add", "telegram", "abc"], 2, "telegram chat id"),
         (["subscriptions", "add", "telegram", "0"], 2, "telegram chat id"),
         (["subscriptions", "add", "telegram", "@mychannel"], 2, "username"),
-        (["subscriptions", "add", "telegram", "-100123", "--sections", "nope"], 2, "unknown section 'nope'"),
+        (["subscriptions", "add", "telegram", "-100123", "--sections", "nope"], 2, "'nope' is not a section"),
         (["subscriptions", "add", "telegram", "-100123", "--tz", "America"], 2, "unknown time zone"),
         (["subscriptions", "add", "telegram", "-100123", "--tz", ""], 2, "unknown time zone"),
         (["subscriptions", "add", "telegram", "-100123", "--time", ""], 2, "HH:MM"),

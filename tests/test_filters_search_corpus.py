@@ -92,7 +92,8 @@ def test_exclude_and_sections_filters_through_the_real_delivery_path(corpus_cfg:
         summaries = SummaryService(store, settings)
         try:
             results = await send_due(store, {"console": ConsoleAdapter(io.StringIO())},
-                                     DigestService(store, settings, summaries), settings, now=NOW)
+                                     DigestService(store, settings, summaries), settings, now=NOW,
+                                     send_all=True, day=DAY)
         finally:
             await summaries.aclose()
             store.close()
