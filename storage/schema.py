@@ -131,6 +131,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX user_requests_user ON user_requests(platform, user_id, kind, at);
     """,
+    # chat budgets: the bot-wide count per kind over the last hour, and pruning by age
+    """
+    CREATE INDEX user_requests_kind_at ON user_requests(kind, at);
+    """,
 ]
 
 

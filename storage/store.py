@@ -6,11 +6,12 @@ One class assembled from a mixin per concern, so each file stays small and reads
 from __future__ import annotations
 
 from storage.articles import ArticlesMixin
+from storage.budgets import BudgetsMixin
 from storage.feeds import FeedsMixin
 from storage.outbox import OutboxMixin
 from storage.subscriptions import SubscriptionsMixin
 from storage.summaries import SummariesMixin
 
 
-class Store(FeedsMixin, ArticlesMixin, SummariesMixin, SubscriptionsMixin, OutboxMixin):
+class Store(FeedsMixin, ArticlesMixin, SummariesMixin, SubscriptionsMixin, OutboxMixin, BudgetsMixin):
     """One SQLite file (or ':memory:'), WAL mode, migrated on open."""

@@ -14,6 +14,7 @@ import json
 import math
 import re
 import time
+import unicodedata
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,6 +118,64 @@ def parse_html(text: str) -> str:
     return "".join(out)
 
 
+def _word(ch: str) -> bool:
+    """tdlib's is_word_character: a letter, a digit or other number, or '_'."""
+    return ch == "_" or unicodedata.category(ch)[0] in "LN"
+
+
+def _tag_letter(ch: str) -> bool:
+    """tdlib's is_hashtag_letter."""
+    return (ch in "_\u200c\u00b7" or "\u0d80" <= ch <= "\u0dff"
+            or unicodedata.category(ch)[0] == "L" or unicodedata.category(ch) == "Nd")
+
+
+def _ascii_word(ch: str) -> bool:
+    return ch.isascii() and (ch.isalnum() or ch == "_")
+
+
+def auto_entities(text: str) -> list[tuple[str, str]]:
+    """The mentions, bot commands, hashtags and cashtags Telegram itself finds in a message's text
+    (whatever the parse mode), following tdlib's MessageEntity.cpp matchers: (type, text) pairs."""
+    found: list[tuple[str, str]] = []
+    n = len(text)
+    for i, ch in enumerate(text):
+        prev = text[i - 1] if i else ""
+        if ch == "@" and not (prev and _word(prev)):
+            j = i + 1
+            while j < n and _ascii_word(text[j]):
+                j += 1
+            if 2 <= j - i - 1 <= 32 and not (j < n and _word(text[j])):
+                found.append(("mention", text[i:j]))
+        elif ch == "/" and not (prev and (_word(prev) or prev in "/<>")):
+            j = i + 1
+            while j < n and _ascii_word(text[j]):
+                j += 1
+            size = j - i - 1
+            if j < n and text[j] == "@":  # /command@botname
+                k = j + 1
+                while k < n and _ascii_word(text[k]):
+                    k += 1
+                if not 3 <= k - j - 1 <= 32:
+                    continue
+                j = k
+            if 1 <= size <= 64 and not (j < n and (_word(text[j]) or text[j] in "/<>")):
+                found.append(("bot_command", text[i:j]))
+        elif ch == "#" and not (prev and _tag_letter(prev)):
+            j = i + 1
+            while j < n and _tag_letter(text[j]):
+                j += 1
+            body = text[i + 1:j]
+            if body and not (j < n and text[j] == "#") and any(unicodedata.category(c)[0] == "L" for c in body):
+                found.append(("hashtag", text[i:j]))
+        elif ch == "$" and not (prev and (_tag_letter(prev) or prev == "$")):
+            j = i + 1
+            while j < n and "A" <= text[j] <= "Z":
+                j += 1
+            if 1 <= j - i - 1 <= 8 and not (j < n and (_tag_letter(text[j]) or text[j] == "$")):
+                found.append(("cashtag", text[i:j]))
+    return found
+
+
 @dataclass
 class Delivered:
     """One accepted sendMessage, as the chat would show it."""
@@ -128,6 +187,11 @@ class Delivered:
     buttons: list[list[dict[str, Any]]] = field(default_factory=list)
     link_preview_disabled: bool = False
     at: float = 0.0
+
+    @property
+    def auto_entities(self) -> list[tuple[str, str]]:
+        """What Telegram would turn into mentions, commands, hashtags and cashtags in this message."""
+        return auto_entities(self.plain)
 
 
 class FakeTelegram(LoopbackServer):
