@@ -47,13 +47,15 @@ class Answers:
             current = asyncio.current_task()
             if current is not None and current.cancelling():
                 raise  # we ourselves are being cancelled, not just this answer
-            log.info("answers.dropped platform=%s reason=stopping", self.platform)
 
     def drop(self) -> None:
         """At shutdown: take no more updates and cancel every answer still in progress."""
         self.stopping = True
-        for task in list(self._inflight):
+        pending = [task for task in self._inflight if not task.done()]
+        for task in pending:
             task.cancel()
+        if pending:
+            log.info("answers.dropped platform=%s count=%d reason=stopping", self.platform, len(pending))
 
     def resume(self) -> None:
         """Accept updates again (a stopped adapter started anew)."""

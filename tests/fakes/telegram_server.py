@@ -281,9 +281,12 @@ class FakeTelegram(LoopbackServer):
 
     async def inject_command(
         self, chat_id: str | int, user_id: str | int, text: str, chat_type: str = "private",
-        language: str = "en",
+        language: str = "en", sender_chat: tuple[str | int, str] | None = None,
     ) -> int:
-        """A user types `text` (e.g. "/digest 2024-05-01") in a private chat or group."""
+        """A user types `text` (e.g. "/digest 2024-05-01") in a private chat or group. With
+        `sender_chat` (id, type) the message is sent on behalf of that chat, as Telegram does for
+        anonymous group admins (user 1087968824, the group itself) and for users posting as
+        their channel (user 136817688)."""
         command = text.split()[0]
         body = {
             "message_id": next(self._message_ids),
@@ -294,6 +297,8 @@ class FakeTelegram(LoopbackServer):
             "entities": [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
             if text.startswith("/") else [],
         }
+        if sender_chat is not None:
+            body["sender_chat"] = self._chat(*sender_chat)
         return await self._push("message", body)
 
     async def inject_channel_post(self, chat_id: str | int, text: str) -> int:
