@@ -17,11 +17,16 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from fakes.telegram_server import FakeTelegram, ScaledClock
 from fakes.web import FakeWeb
 
-from bot.config import DigestSettings, LimitsSettings, Settings, StorageSettings, TelegramSettings, validate
+from bot.config import (
+    DigestSettings,
+    LimitsSettings,
+    Settings,
+    StorageSettings,
+    validate,
+)
 from bot.delivery.adapter import TELEGRAM_LIMITS
 from bot.delivery.pacing import Pacer
 from bot.delivery.telegram_adapter import TelegramAdapter

@@ -40,3 +40,19 @@ async def test_a_killed_worker_process_is_replaced() -> None:
     finally:
         runner.close()
     assert again == extractive.summarize_extractive(TITLE, TEXT, "en", "points") and replaced
+
+
+async def test_without_processes_the_worker_is_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sandbox without /dev/shm semaphores cannot create a process pool: summaries still work."""
+    import concurrent.futures
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", refuse)
+    runner = OfflineRunner("process")
+    try:
+        got = await runner.summarize(TITLE, TEXT, "en", "points")
+    finally:
+        runner.close()
+    assert got == extractive.summarize_extractive(TITLE, TEXT, "en", "points") and runner.mode == "thread"

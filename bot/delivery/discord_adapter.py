@@ -25,7 +25,6 @@ from bot.delivery.adapter import (
     CommandSpec,
     OnRequest,
     PlatformLimits,
-    apology,
     client_language,
     expired_button,
     localized_specs,

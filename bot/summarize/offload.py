@@ -38,8 +38,12 @@ class OfflineRunner:
             if self.mode == "process":
                 # spawn: a fresh interpreter, never a fork of a process holding sockets and locks
                 context = multiprocessing.get_context("spawn")
-                self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context)
-            else:
+                try:
+                    self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context)
+                except (OSError, NotImplementedError) as exc:  # no /dev/shm semaphores, a sandbox
+                    log.warning("offline_worker.no_process error=%s; using a thread", type(exc).__name__)
+                    self.mode = "thread"
+            if self._pool is None:
                 self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="offline-summary")
             log.info("offline_worker.started mode=%s", self.mode)
         return self._pool
@@ -47,18 +51,19 @@ class OfflineRunner:
     async def summarize(self, title: str, text: str, language: str, kind: str) -> Summary:
         """The offline summary of one text, computed in the worker while the loop stays free."""
         loop = asyncio.get_running_loop()
-        for attempt in (1, 2):
+        for attempt in (1, 2, 3):
             pool = self._executor()
             try:
                 summary = await loop.run_in_executor(
                     pool, extractive.summarize_extractive, title, text, language, kind
                 )
             except BrokenProcessPool:
-                # The worker died (killed, out of memory): start a new one and try once more.
+                # The worker died (killed, out of memory): start a new one and try once more; a
+                # worker that cannot even start twice in a row means processes do not work here.
                 log.warning("offline_worker.broken mode=%s attempt=%d", self.mode, attempt)
                 self._discard(pool)
                 if attempt == 2:
-                    raise
+                    self.mode = "thread"
                 continue
             self.jobs += 1
             return summary
