@@ -190,3 +190,39 @@ async def test_rendered_digest_passes_discord_limits_with_every_item_in_order(dc
     text = "\n".join(p.content + "".join((e.get("title") or "") + (e.get("description") or "") for e in p.embeds) for p in got)
     positions = [text.find(f"第{i}条") for i in range(1, 31)]
     assert all(p >= 0 for p in positions) and positions == sorted(positions)
+
+
+async def test_slow_answers_are_deferred_privately_and_refusals_stay_private(dc, monkeypatch):
+    """A handler slower than ANSWER_WITHIN: the slash command is acknowledged with a private
+    "thinking…" (Discord's first follow-up would inherit it); a refusal fills it, a public answer
+    closes it and follows publicly. Nothing sleeps: the handler waits for the test's go."""
+    from bot.delivery import answers
+
+    monkeypatch.setattr(answers, "ANSWER_WITHIN", 0.05)
+    go = asyncio.Event()
+
+    async def on_request(request):
+        await go.wait()
+        if request.args == ("refuse",):
+            return Reply(text="Not for you.", ephemeral=True)
+        return Reply(text=f"Public answer for {request.command}")
+
+    adapter = make_adapter(dc, commands=[("digest", "Today's digest", [("date", "YYYY-MM-DD", False)])])
+    await adapter.start(on_request)
+    try:
+        refused = await dc.inject_slash(CHANNEL, 42, "digest", {"date": "refuse"})
+        public = await dc.inject_slash(CHANNEL, 43, "digest", {"date": "2024-05-01"})
+        press = await dc.inject_button(CHANNEL, 44, "more:12")
+        for interaction in (refused, public, press):
+            await dc.wait_acknowledged(interaction)  # deferred before Discord's 3 s, still working
+        go.set()
+        r = await dc.wait_shown(refused)
+        p = await dc.wait_shown(public, 2)
+        b = await dc.wait_shown(press)
+    finally:
+        await adapter.stop()
+    assert r.callback["type"] == 5 and r.callback["data"]["flags"] & 64 and r.callback_after < 3.0
+    assert [(m.content, m.ephemeral) for m in r.shown] == [("Not for you.", True)]
+    assert [(m.content, m.ephemeral) for m in p.shown] == [("✅", True), ("Public answer for digest", False)]
+    assert b.callback["type"] == 6 and [(m.content, m.ephemeral) for m in b.shown] == [
+        ("Public answer for more", False)]

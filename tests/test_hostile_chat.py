@@ -43,7 +43,7 @@ from handlers import dispatch
 from storage import Store
 
 NOW = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
-SCALE = 50.0
+SCALE = 100.0  # the fakes' rate windows and our pacer run this much faster than real time
 KEY_ENV = "DIGESTBOT_TEST_HOSTILE_CHAT_KEY"
 ADMIN = "4242"
 GROUP, OTHER_GROUP, CHANNEL = "-1001", "-1002", "-1003"
@@ -160,6 +160,14 @@ async def test_a_flood_of_more_costs_the_budget_and_no_more(world: World) -> Non
     done = int(re.search(r"news\.example/(\d+)", answered[0]).group(1))  # type: ignore[union-attr]
     again = await world.ask_tg(user, f"/more {world.articles[done]}")
     assert "Link:" in again and world.model.calls == 20
+
+    # A real "More detail" button of an article not summarised yet: refused in the button's own
+    # notification (seen by the presser alone), nothing posted in the chat.
+    shown = len(world.tg.delivered[str(user)])
+    pressed = await world.tg.inject_callback(user, user, f"more:{world.articles[110]}")
+    assert (await world.tg.wait_answered(pressed))["text"].endswith(RETRY + " 60 min.")
+    assert "Commands you can use here" in await world.ask_tg(user, "/help")  # the next message is this
+    assert len(world.tg.delivered[str(user)]) == shown + 1 and world.model.calls == 20
 
     # Another user has a budget of their own, until the bot-wide one (30) runs out.
     for article_id in world.articles[100:115]:

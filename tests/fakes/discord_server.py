@@ -189,6 +189,13 @@ class FakeDiscord(LoopbackServer):
             await asyncio.wait_for(self._changed.wait_for(lambda: len(record.shown) >= count), timeout)
         return record
 
+    async def wait_acknowledged(self, interaction_id: str, timeout: float = 5.0) -> InteractionRecord:
+        """Wait until the bot has answered or deferred an interaction (its callback)."""
+        record = self.interactions[interaction_id]
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: record.callback is not None), timeout)
+        return record
+
     async def wait_followups(self, interaction_id: str, count: int = 1, timeout: float = 5.0) -> InteractionRecord:
         record = self.interactions[interaction_id]
         async with self._changed:
@@ -416,9 +423,9 @@ class FakeDiscord(LoopbackServer):
         if kind == 4:  # CHANNEL_MESSAGE_WITH_SOURCE: the answer itself
             self._validate(body.get("data") or {})
             record.shown.append(Shown(dict(body.get("data") or {}), bool(flags & 64), "response"))
-            self._changed_soon()
         elif kind == 5:  # DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE: "thinking…", public or ephemeral for good
             record.loading, record.loading_ephemeral = True, bool(flags & 64)
+        self._changed_soon()
         if request.query.get("with_response") in ("1", "true", "True"):
             return 200, {"interaction": {
                 "id": interaction_id, "type": 2, "response_message_loading": kind == 5,
