@@ -291,16 +291,7 @@ class TelegramAdapter:
             anonymous_admin = sender is not None and sender.id == chat.id
             admin = anonymous_admin or await self._is_admin(chat, user.id if user and sender is None else None)
             language = client_language(user.language_code if user else None)
-        request = Request(
-            platform=self.platform,
-            chat_id=str(chat.id),
-            user_id=user_id,
-            command=match.group(1).lower(),
-            args=args,
-            is_chat_admin=admin,
-            chat_type=self._chat_type(chat),  # type: ignore[arg-type]
-            language=language,
-        )
+        request = self._request(chat, user_id, match.group(1).lower(), args, admin, language)
         await self.answers.serve(self._run(request))
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -315,18 +306,17 @@ class TelegramAdapter:
             await self._answer_query(query, expired_button(language))
             return
         chat = query.message.chat
-        command, args = press
-        request = Request(
-            platform=self.platform,
-            chat_id=str(chat.id),
-            user_id=str(query.from_user.id),
-            command=command,
-            args=args,
-            is_chat_admin=await self._is_admin(chat, query.from_user.id),
-            chat_type=self._chat_type(chat),  # type: ignore[arg-type]
-            language=language,
-        )
+        admin = await self._is_admin(chat, query.from_user.id)
+        request = self._request(chat, str(query.from_user.id), *press, admin, language)
         await self.answers.serve(self._run_press(query, request))
+
+    def _request(
+        self, chat: Any, user_id: str, command: str, args: tuple[str, ...], admin: bool, language: str | None
+    ) -> Request:
+        return Request(
+            platform=self.platform, chat_id=str(chat.id), user_id=user_id, command=command, args=args,
+            is_chat_admin=admin, chat_type=self._chat_type(chat), language=language,  # type: ignore[arg-type]
+        )
 
     async def _answer_query(self, query: Any, text: str | None) -> None:
         try:

@@ -63,10 +63,11 @@ def parse_html(text: str) -> str:
 
     out: list[str] = []
     stack: list[str] = []
-    i = 0
+    i = base = mark = 0
     while i < len(text):
         ch = text[i]
-        offset = len(text[:i].encode("utf-8"))
+        offset = base + len(text[mark:i].encode("utf-8"))  # byte offset, counted as we go (not O(n²))
+        base, mark = offset, i
         if ch == "<":
             m = _TAG.match(text, i)
             if not m:
