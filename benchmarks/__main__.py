@@ -296,7 +296,7 @@ HOW = {
             "accepted by it. The offline summaries run in a worker process (the default), a worker thread, "
             "or in the event loop's own thread (the reference: how it was before). Memory: ten users send "
             "`/summarize` of the same 9.5 MB article page (real paragraphs, element-heavy) at once, in a "
-            "fresh process with python-telegram-bot and discord.py imported; peak RSS (ru_maxrss) with "
+            "fresh process with python-telegram-bot and discord.py imported; peak RSS (VmHWM) with "
             "`limits.concurrent_page_fetches = 2` beside 10. Each case runs in its own process.",
 }
 

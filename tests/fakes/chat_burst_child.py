@@ -7,31 +7,35 @@ The JSON gives the page URL, how many users ask at once, the SQLite path, limits
 and whether to import the chat SDKs first (so the baseline is the real service's). Every request goes
 through handlers.dispatch with the real services: the network guard (users allowed to reach the
 local server), the size caps, extraction and the offline summariser (in a worker thread, so all the
-memory is this process's). Prints one JSON line: baseline and peak RSS in MB, and the replies.
+memory is this process's). Prints one JSON line: baseline and peak RSS (VmHWM) in MB, and the replies.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import resource
 import sys
 import time
 from typing import Any
 
 
-def rss_mb() -> float:
-    """This process's resident memory now (Linux /proc), in MB."""
+def _status_mb(field: str) -> float:
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
-    return 0.0
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, in MB."""
+    return _status_mb("VmRSS")
 
 
 def peak_mb() -> float:
-    """The largest resident memory this process has had (ru_maxrss is in KB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The largest resident memory of this process's own address space (VmHWM). Not ru_maxrss:
+    Linux carries the parent's peak at fork into a spawned child's ru_maxrss."""
+    return _status_mb("VmHWM")
 
 
 async def burst(cfg: dict[str, Any]) -> dict[str, Any]:
