@@ -219,7 +219,8 @@ def rows_delivery(r: dict[str, Any]) -> list[Row]:
 
 def rows_chat(r: dict[str, Any]) -> list[Row]:
     lat, mem = r["latency"], r["memory"]
-    loop = lat["loop"]
+    none = {"median_ms": 0.0, "p95_ms": 0.0, "max_ms": 0.0, "peak_mb": 0.0, "concurrency": "—"}
+    loop = lat.get("loop", none)  # --quick runs neither reference
     rows = []
     for mode in ("process", "thread"):
         if mode not in lat:
@@ -231,7 +232,7 @@ def rows_chat(r: dict[str, Any]) -> list[Row]:
             f"{_f(x['median_ms'], 0)} / {_f(x['p95_ms'], 0)} / {_f(x['max_ms'], 0)} ms",
             f"{_f(loop['median_ms'], 0)} / {_f(loop['p95_ms'], 0)} / {_f(loop['max_ms'], 0)} ms",
             _ratio(x["max_ms"], loop["max_ms"], 3), "max ≤ 300 ms", x["max_ms"] <= 300))
-    bounded, unbounded = mem["bounded"], mem["unbounded"]
+    bounded, unbounded = mem["bounded"], mem.get("unbounded", none)
     rows.append(Row(
         f"Chat: peak RSS, {bounded['count']} concurrent /summarize of a {bounded['megabytes']:g} MB page, 2 at a time "
         f"(vs {unbounded['concurrency']} at a time)",
