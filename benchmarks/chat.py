@@ -41,6 +41,8 @@ def _env() -> dict[str, str]:
 
 async def _latency(mode: str, limit: int | None) -> dict[str, Any]:
     """Child: build DAY offline while users send /help one after another; their answer times."""
+    from fakes.telegram_server import FakeTelegram, ScaledClock
+
     from bot.config import DigestSettings, Settings, StorageSettings, validate
     from bot.delivery.adapter import TELEGRAM_LIMITS
     from bot.delivery.pacing import Pacer
@@ -52,7 +54,6 @@ async def _latency(mode: str, limit: int | None) -> dict[str, Any]:
     from bot.summarize import extractive
     from bot.summarize.offload import OfflineRunner
     from bot.summarize.service import SummaryService
-    from fakes.telegram_server import FakeTelegram, ScaledClock
     from handlers import dispatch
     from storage import Store
 
