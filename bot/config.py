@@ -172,6 +172,20 @@ class ChatSettings:
 
 
 @dataclass(frozen=True)
+class LimitsSettings:
+    """What chat users may make the bot spend: model-backed answers, page fetches, digest builds."""
+
+    user_answers_per_hour: int = 20
+    answers_per_hour: int = 300
+    user_digest_builds_per_hour: int = 2
+    digest_builds_per_hour: int = 6
+    max_digest_age_days: int = 30
+    concurrent_page_fetches: int = 2
+    user_urls_may_reach_private: bool = False
+    offline_worker: str = "process"
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     level: str = "INFO"
 
@@ -196,6 +210,7 @@ class Settings:
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     site: SiteSettings = field(default_factory=SiteSettings)
     source: str = "<built-in defaults>"  # the file these came from, for messages
@@ -362,6 +377,12 @@ def validate(s: Settings) -> Settings:
         "digest.lookback_hours": s.digest.lookback_hours,
         "digest.max_items": s.digest.max_items,
         "chat.summarize_per_user_per_hour": s.chat.summarize_per_user_per_hour,
+        "limits.user_answers_per_hour": s.limits.user_answers_per_hour,
+        "limits.answers_per_hour": s.limits.answers_per_hour,
+        "limits.user_digest_builds_per_hour": s.limits.user_digest_builds_per_hour,
+        "limits.digest_builds_per_hour": s.limits.digest_builds_per_hour,
+        "limits.max_digest_age_days": s.limits.max_digest_age_days,
+        "limits.concurrent_page_fetches": s.limits.concurrent_page_fetches,
     }
     for key, value in positive.items():
         if not value > 0:  # written this way so that nan fails too
@@ -397,6 +418,8 @@ def validate(s: Settings) -> Settings:
         fail("site.base_url", f"must be an http(s) URL without spaces or quotes, not {s.site.base_url!r}")
     if not s.site.feed_days > 0:
         fail("site.feed_days", f"must be greater than 0, not {s.site.feed_days}")
+    if s.limits.offline_worker not in ("process", "thread"):
+        fail("limits.offline_worker", f"must be 'process' or 'thread', not {s.limits.offline_worker!r}")
     if s.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         fail("logging.level", f"must be DEBUG, INFO, WARNING or ERROR, not {s.logging.level!r}")
     for i, feed in enumerate(s.feeds):

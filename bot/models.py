@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 Language = Literal["zh", "en"]
@@ -400,3 +400,14 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     digest: Digest | None = None
     ephemeral: bool = False
+
+
+@dataclass(frozen=True)
+class BudgetRule:
+    """One kind of spending a chat user can cause, with its limits over a sliding window: per
+    subject (a user, or a chat for anonymous senders) and for the whole bot; None means no limit."""
+
+    kind: str
+    per_subject: int | None
+    overall: int | None
+    window: timedelta = timedelta(hours=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +43,12 @@ class Services:
     next_runs: Callable[[], list[tuple[str, datetime]]] = _no_runs
     # Called after /subscribe and /unsubscribe so the scheduler's jobs follow the subscriptions.
     refresh_schedule: Callable[[], None] = _no_refresh
+    # Users' /summarize URL fetches in flight at once, all users together (limits.concurrent_page_fetches).
+    page_fetches: asyncio.Semaphore | None = None
+
+    def __post_init__(self) -> None:
+        if self.page_fetches is None:
+            self.page_fetches = asyncio.Semaphore(self.settings.limits.concurrent_page_fetches)
 
     def now(self) -> datetime:
         """The current time, always timezone-aware UTC."""

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import logging
-from datetime import timedelta
+from urllib.parse import urlsplit
 
 from bot.digest.buttons import encode
+from bot.digest.inert import inert_entities
 from bot.ingest import FetchError
+from bot.ingest.guard import refusal_reason
 from bot.ingest.pipeline import fetch_page_text
 from bot.models import Article, Button, Reply, Request, Summary
 from bot.services import Services
-from handlers.common import is_bot_admin, reply_language
+from handlers import budget
+from handlers.common import reply_language
 from handlers.errors import UserError
 from handlers.strings import t
 
 log = logging.getLogger(__name__)
 
-RATE_KIND = "summarize"
+_LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 
 
 def parse_article_id(value: str) -> int:
@@ -38,28 +43,63 @@ def load_article(services: Services, value: str) -> Article:
 
 def format_summary(summary: Summary, url: str, language: str) -> str:
     """Plain text (the adapter escapes it): title, points, link."""
-    lines = [f"{summary.emoji} {summary.title}".strip()]
+    # Titles and points come from the page (or a model reading it): never mentions or commands.
+    lines = [inert_entities(f"{summary.emoji} {summary.title}".strip())]
     if summary.fallback:
         lines.append(t(language, "fallback_note"))
-    lines += [f"• {point}" for point in summary.points]
+    lines += [f"• {inert_entities(point)}" for point in summary.points]
     lines.append(t(language, "link", url=url))
     return "\n".join(lines)
 
 
-def check_rate_limit(request: Request, services: Services) -> None:
-    """At most chat.summarize_per_user_per_hour requests per user, so a chat cannot run up a model bill."""
-    if is_bot_admin(request, services):
-        return
-    limit = services.settings.chat.summarize_per_user_per_hour
-    now = services.now()
-    used = services.store.count_user_requests(
-        request.platform, request.user_id, RATE_KIND, now - timedelta(hours=1)
-    )
-    if used >= limit:
-        log.info("summarize.rate_limited platform=%s user=%s used=%d", request.platform, request.user_id, used)
-        raise UserError("rate_limited", limit=limit)
-    # Counted before the work starts, so a burst of concurrent requests cannot slip past the limit.
-    services.store.record_user_request(request.platform, request.user_id, RATE_KIND, now)
+def _inward_host(url: str) -> bool:
+    """True when the URL's own host (before any DNS) names this machine or an internal address:
+    refused without a connection, and without saying more than the user already typed."""
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    except ValueError:  # e.g. an unclosed "[" IPv6 literal
+        raise UserError("bad_url", value=url[:100]) from None
+    if host in _LOCAL_NAMES or host.endswith(".localhost") or not host:
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False  # a name: the guard checks what it resolves to when connecting
+    return refusal_reason(host) is not None
+
+
+async def _summarize_url(request: Request, services: Services, url: str, language: str) -> Reply:
+    """Key points of any web page: refused inward without a word on why, budgeted, and fetched
+    with at most limits.concurrent_page_fetches pages in memory at once, all users together."""
+    private_ok = services.settings.limits.user_urls_may_reach_private
+    if not private_ok and _inward_host(url):
+        log.info("summarize.url_refused platform=%s user=%s reason=inward host", request.platform, request.user_id)
+        raise UserError("address_not_allowed")
+    budget.charge(request, services, budget.PAGE, budget.ANSWER)
+    # The operator's fetch.allow_private_addresses is for their own feeds, never for users' URLs.
+    fetch = dataclasses.replace(services.settings.fetch, allow_private_addresses=private_ok)
+    settings = dataclasses.replace(services.settings, fetch=fetch)
+    assert services.page_fetches is not None
+    async with services.page_fetches:
+        try:
+            title, text = await fetch_page_text(url, settings)
+        except FetchError as exc:
+            # The reason may name addresses or resolver errors: the log gets it, the user does not.
+            log.info("summarize.url_failed platform=%s user=%s reason=%s", request.platform, request.user_id, exc.reason)
+            raise UserError("fetch_failed") from None
+    if not text.strip():
+        raise UserError("no_text")
+    summary = await services.summaries.summarize_text(title, text, url, language)
+    return Reply(text=format_summary(summary, url, language))
+
+
+async def _article_summary(
+    request: Request, services: Services, article: Article, language: str, kind: str
+) -> Summary:
+    """A stored article's summary: free when cached, else one answer from the user's budget."""
+    if services.summaries.cached_summary(article, language, kind) is None:
+        budget.charge(request, services, budget.ANSWER)
+    return await services.summaries.summarize_article(article, language, kind=kind)
 
 
 async def summarize(request: Request, services: Services) -> Reply:
@@ -69,21 +109,11 @@ async def summarize(request: Request, services: Services) -> Reply:
     language = reply_language(request, services)
     target = request.args[0].strip()
     if target.lower().startswith(("http://", "https://")):
-        check_rate_limit(request, services)
-        try:
-            title, text = await fetch_page_text(target, services.settings)
-        except FetchError as exc:
-            log.info("summarize.url_refused url=%s reason=%s", target, exc.reason)
-            raise UserError("url_refused", reason=exc.reason.rstrip(".")) from None
-        if not text.strip():
-            raise UserError("no_text")
-        summary = await services.summaries.summarize_text(title, text, target, language)
-        return Reply(text=format_summary(summary, target, language))
+        return await _summarize_url(request, services, target, language)
     if "." in target or "/" in target:  # looks like an address without a scheme
         raise UserError("bad_url", value=target)
-    # Stored articles are summarized once and cached, so only URLs (new text each time) are limited.
     article = load_article(services, target)
-    summary = await services.summaries.summarize_article(article, language)
+    summary = await _article_summary(request, services, article, language, "points")
     button = Button(label=t(language, "more_button"), payload=encode("more", article.id))
     return Reply(text=format_summary(summary, article.url, language), buttons=(button,))
 
@@ -94,9 +124,10 @@ async def more(request: Request, services: Services) -> Reply:
         raise UserError("usage", usage="/more <article id>")
     language = reply_language(request, services)
     article = load_article(services, request.args[0])
-    summary = await services.summaries.summarize_article(article, language, kind="detail")
+    summary = await _article_summary(request, services, article, language, "detail")
     text = format_summary(summary, article.url, language)
     others = [s for s in services.store.story_sources(article.story_id) if s.url != article.url]
     if others:
-        text += "\n" + t(language, "also") + "\n" + "\n".join(f"- {s.source}: {s.url}" for s in others)
+        lines = [f"- {inert_entities(s.source)}: {s.url}" for s in others]
+        text += "\n" + t(language, "also") + "\n" + "\n".join(lines)
     return Reply(text=text)

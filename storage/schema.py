@@ -205,6 +205,10 @@ MIGRATIONS: list[str] = [
                         WHERE a.content_hash = new.content_hash);
     END;
     """,
+    # chat budgets: the bot-wide count per kind over the last hour, and pruning by age
+    """
+    CREATE INDEX user_requests_kind_at ON user_requests(kind, at);
+    """,
 ]
 
 

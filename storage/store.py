@@ -6,6 +6,7 @@ One class assembled from a mixin per concern, so each file stays small and reads
 from __future__ import annotations
 
 from storage.articles import ArticlesMixin
+from storage.budgets import BudgetsMixin
 from storage.claims import ClaimsMixin
 from storage.feeds import FeedsMixin
 from storage.outbox import OutboxMixin
@@ -15,5 +16,5 @@ from storage.summaries import SummariesMixin
 
 
 class Store(FeedsMixin, ArticlesMixin, SummariesMixin, SubscriptionsMixin, OutboxMixin, ClaimsMixin,
-            SearchMixin):
+            SearchMixin, BudgetsMixin):
     """One SQLite file (or ':memory:'), WAL mode, migrated on open."""

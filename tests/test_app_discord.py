@@ -75,34 +75,36 @@ async def test_slash_commands_button_and_schedule_end_to_end(world) -> None:
         assert {"digest", "more", "summarize", "subscribe", "addfeed", "status"} <= names
 
         digest_id = await dc.inject_slash(CHANNEL, "501", "digest")
-        record = await dc.wait_followups(digest_id, 1, timeout=15)
-        numbered = re.search(r"\(1/(\d+)", _text(record.followups[0]))
+        record = await dc.wait_shown(digest_id, 1, timeout=15)
+        numbered = re.search(r"\(1/(\d+)", _text(record.shown[0].body))
         parts = int(numbered.group(1)) if numbered else 1
-        record = await dc.wait_followups(digest_id, parts, timeout=15)  # "(1/4)": the digest's parts
-        assert record.callback is not None and record.callback_after < 3.0  # deferred in time
-        shown = "\n".join(_text(f) for f in record.followups)
+        record = await dc.wait_shown(digest_id, parts, timeout=15)  # "(1/4)": the digest's parts
+        assert record.callback is not None and record.callback_after < 3.0  # answered in time
+        assert not any(m.ephemeral for m in record.shown)  # the digest is for the whole channel
+        shown = "\n".join(_text(m.body) for m in record.shown)
         assert "OpenAI releases a new reasoning model" in shown
-        custom_ids = [c["custom_id"] for f in record.followups for row in f.get("components") or []
+        custom_ids = [c["custom_id"] for m in record.shown for row in m.body.get("components") or []
                       for c in row.get("components", [])]
-        assert custom_ids and custom_ids[0].startswith("more:"), record.followups
+        assert custom_ids and custom_ids[0].startswith("more:"), record.shown
 
         press = await dc.inject_button(CHANNEL, "501", custom_ids[0])
-        detail = await dc.wait_followups(press, 1, timeout=15)
+        detail = await dc.wait_shown(press, 1, timeout=15)
         assert detail.callback_after < 3.0
-        assert "Link:" in _text(detail.followups[0]) and "/articles/" in _text(detail.followups[0])
+        assert "Link:" in _text(detail.shown[0].body) and "/articles/" in _text(detail.shown[0].body)
 
         refused_id = await dc.inject_slash(CHANNEL, "777", "addfeed", {"url": "https://example.org/feed"})
-        refused = await dc.wait_followups(refused_id, 1)
-        assert "administrators" in _text(refused.followups[0])
-        assert refused.followups[0].get("flags", 0) & 64  # ephemeral: only the asker sees it
+        refused = await dc.wait_shown(refused_id, 1)
+        assert "administrators" in _text(refused.shown[0].body)
+        assert refused.shown[0].ephemeral  # only the asker sees it (as Discord would show it)
 
         member_id = await dc.inject_slash(CHANNEL, "778", "subscribe", {"time": "08:30"})
-        assert "administrators" in _text((await dc.wait_followups(member_id, 1)).followups[0])
+        member = (await dc.wait_shown(member_id, 1)).shown[0]
+        assert "administrators" in _text(member.body) and member.ephemeral
         sub_id = await dc.inject_slash(
             CHANNEL, "779", "subscribe", {"time": "08:30", "timezone": "Asia/Shanghai", "language": "en"},
             permissions=MANAGE_GUILD,
         )
-        assert "08:30" in _text((await dc.wait_followups(sub_id, 1)).followups[0])
+        assert "08:30" in _text((await dc.wait_shown(sub_id, 1)).shown[0].body)
     finally:
         stop.set()
         await asyncio.wait_for(app, 20)

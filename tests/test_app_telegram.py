@@ -15,6 +15,7 @@ from bot.app import run
 from bot.config import (
     FeedSettings,
     FetchSettings,
+    LimitsSettings,
     Settings,
     StorageSettings,
     TelegramSettings,
@@ -77,6 +78,8 @@ def make_settings(tmp_path: Path, tg: FakeTelegram, web: FakeWeb) -> Settings:
             fetch=FetchSettings(allow_private_addresses=True, full_text=False, timeout_seconds=5),
             feeds=(FeedSettings(url=web.url("/feed.xml"), name="Local AI News"),),
             telegram=TelegramSettings(admins=(str(ADMIN),), base_url=tg.base_url),
+            # the test page is served on 127.0.0.1: users' URLs may reach it only with this setting
+            limits=LimitsSettings(user_urls_may_reach_private=True),
         )
     )
 

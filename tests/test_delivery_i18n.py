@@ -56,8 +56,8 @@ async def test_discord_slash_commands_carry_chinese_localizations_and_apologise_
             registered = {c["name"]: c for c in dc.commands}
             zh = await dc.inject_slash(CHANNEL, 42, "more", {"article_id": "3"}, locale="zh-CN")
             en = await dc.inject_slash(CHANNEL, 43, "more", {"article_id": "3"}, locale="en-US")
-            zh_record = await dc.wait_followups(zh)
-            en_record = await dc.wait_followups(en)
+            zh_record = await dc.wait_shown(zh)
+            en_record = await dc.wait_shown(en)
         finally:
             await adapter.stop()
     assert set(registered) == set(CATALOG)
@@ -69,8 +69,8 @@ async def test_discord_slash_commands_carry_chinese_localizations_and_apologise_
         for param in info.params:
             assert options[param.name]["description"] == param.description["en"]
             assert options[param.name]["description_localizations"] == {"zh-CN": param.description["zh"]}
-    assert zh_record.followups[0]["content"] == escape_discord(apology("zh"))
-    assert en_record.followups[0]["content"] == escape_discord(apology("en"))
+    assert zh_record.shown[0].content == escape_discord(apology("zh")) and zh_record.shown[0].ephemeral
+    assert en_record.shown[0].content == escape_discord(apology("en")) and en_record.shown[0].ephemeral
 
 
 @pytest.mark.parametrize("language", [None, "fr"])

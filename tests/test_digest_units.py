@@ -34,7 +34,7 @@ def test_classify(title: str, text: str, hint: str | None, expected: str) -> Non
 
 def test_buttons_round_trip_and_fit_platform_limits() -> None:
     payload = buttons.encode("more", 2**63 - 1)
-    assert buttons.decode(payload) == ("more", 2**63 - 1)
+    assert buttons.decode(payload) == ("more", "more", ("9223372036854775807",))
     assert len(payload.encode()) <= 64 and len(payload) <= 100
     assert buttons.encode("more", 12) == "more:12"
     for bad in ["", "more", "more:", "more:-1", "more:01", "MORE:1", "more:1:2", "more:1 ", "x" * 70,
@@ -49,7 +49,7 @@ def test_buttons_round_trip_and_fit_platform_limits() -> None:
 @given(st.text(max_size=80))
 def test_decode_never_raises(payload: str) -> None:
     result = buttons.decode(payload)
-    assert result is None or buttons.encode(*result) == payload
+    assert result is None or buttons.encode(result.action, *result.args) == payload
 
 
 def test_reading_figures_match_the_example_header() -> None:

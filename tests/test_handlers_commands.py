@@ -23,6 +23,11 @@ class StubSummaries:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str]] = []
+        self.cached: set[tuple[int, str, str]] = set()  # (article id, language, kind) already summarised
+
+    def cached_summary(self, article, language, kind="points"):
+        key = (article.id, language, kind)
+        return self._summary(article.title, language, kind) if key in self.cached else None
 
     def _summary(self, title: str, language: str, kind: str) -> Summary:
         count = 6 if kind == "detail" else 3
@@ -33,6 +38,7 @@ class StubSummaries:
 
     async def summarize_article(self, article, language, kind="points"):
         self.calls.append(("article", str(article.id), kind))
+        self.cached.add((article.id, language, kind))
         return self._summary(article.title, language, kind)
 
     async def summarize_text(self, title, text, url, language, kind="points"):
@@ -178,20 +184,28 @@ async def test_summarize_mistakes(services, args, needle) -> None:
     assert services.summaries.calls == []
 
 
-async def test_summarize_refused_url_names_the_reason(services) -> None:
-    # allow_private_addresses is false: the guard refuses loopback before any connection is made.
+async def test_summarize_inward_url_is_refused_without_saying_why(services, store) -> None:
+    # A loopback address is refused before any connection and before the budget is charged; the
+    # user learns nothing about the address (that goes to the log only).
     reply = await dispatch(req("summarize", "http://127.0.0.1:9/x"), services)
-    assert reply.text.startswith("I could not fetch that page:")
-    assert "127.0.0.1" in reply.text and "loopback" in reply.text.lower()
+    assert reply.text == "That address is not allowed."
     assert services.summaries.calls == []
+    assert store.budget_used("summarize", NOW.replace(hour=0)) == 0
 
 
-async def test_summarize_url_is_rate_limited_per_user(services, store) -> None:
+async def test_summarize_url_is_rate_limited_per_user(services, store, monkeypatch) -> None:
+    from bot.ingest import guard
+
+    async def nowhere(host: str, port: int) -> list[str]:
+        raise OSError("[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(guard, "resolve", nowhere)  # no DNS lookup leaves the test
     for _ in range(2):
-        await dispatch(req("summarize", "http://127.0.0.1:9/x"), services)
-    reply = await dispatch(req("summarize", "http://127.0.0.1:9/x"), services)
-    assert "2 summaries in the last hour" in reply.text
-    other = await dispatch(req("summarize", "http://127.0.0.1:9/x", user="8"), services)
+        failed = await dispatch(req("summarize", "http://news.invalid/x"), services)
+        assert failed.text == "I could not fetch that page."  # no resolver text
+    reply = await dispatch(req("summarize", "http://news.invalid/x"), services)
+    assert "2 page summaries in the last hour; try again in 60 min." in reply.text
+    other = await dispatch(req("summarize", "http://news.invalid/x", user="8"), services)
     assert "last hour" not in other.text
     assert store.count_user_requests("telegram", "7", "summarize", NOW.replace(hour=0)) == 2
 

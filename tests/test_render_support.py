@@ -228,8 +228,8 @@ def button_ids(messages: list[OutMessage]) -> list[int]:
     for m in messages:
         for b in m.buttons:
             decoded = buttons.decode(b.payload)
-            assert decoded is not None
-            out.append(decoded[1])
+            assert decoded is not None and decoded.command == "more"
+            out.append(int(decoded.args[0]))
     return out
 
 

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from bot.digest import buttons
 from bot.models import OutMessage, Reply, Request
 
 OnRequest = Callable[[Request], Awaitable[Reply]]
@@ -123,10 +124,18 @@ def localized_specs(commands: object = None) -> dict[str, list[CommandSpec]]:
     return {language: command_specs(commands, language) for language in LANGUAGES}
 
 
-def parse_payload(payload: str) -> tuple[str, tuple[str, ...]]:
-    """A button payload "more:12" → command "more", args ("12",) (the scheme of bot/digest/buttons.py)."""
-    action, _, rest = payload.partition(":")
-    return action, tuple(a for a in rest.split(":") if a) if rest else ()
+def parse_payload(payload: object) -> tuple[str, tuple[str, ...]] | None:
+    """A button payload the bot issued ("more:12") → the command and args it stands for; None for
+    anything else (forged or stale data runs nothing). The one decoder is bot/digest/buttons.py."""
+    press = buttons.decode(payload)
+    return None if press is None else (press.command, press.args)
+
+
+def expired_button(language: str | None) -> str:
+    """What a user sees after pressing a button whose payload the bot does not accept."""
+    from handlers.strings import t  # lazy, like apology(): handlers import much of the bot
+
+    return t(language or LANGUAGES[0], "button_expired")
 
 
 def client_language(code: str | None) -> str | None:

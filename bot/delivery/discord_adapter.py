@@ -26,12 +26,13 @@ from bot.delivery.adapter import (
     CommandSpec,
     OnRequest,
     PlatformLimits,
-    apology,
     client_language,
+    expired_button,
     localized_specs,
     parse_payload,
     split_text,
 )
+from bot.delivery.answers import Answers, quick
 from bot.delivery.errors import (
     ChatUnavailable,
     DeliveryError,
@@ -113,6 +114,7 @@ class DiscordAdapter:
         self._connect_task: asyncio.Task[None] | None = None
         self._logged_in = False
         self._login_lock = asyncio.Lock()
+        self.answers = Answers(self.platform)  # interactions being answered; dropped at stop
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -157,6 +159,7 @@ class DiscordAdapter:
     async def _start(self, on_request: OnRequest) -> None:
         """Log in, sync slash commands, connect the gateway as a task and wait until it is up."""
         self._on_request = on_request
+        self.answers.resume()
         client = await self._ensure_login()
         menus = localized_specs(self._commands)
         specs = menus[LANGUAGES[0]]
@@ -182,6 +185,7 @@ class DiscordAdapter:
 
     async def stop(self) -> None:
         """Close the client and wait for the gateway task (idempotent)."""
+        self.answers.drop()  # answers still in progress are dropped, not awaited
         client = self.client
         if client is not None and not client.is_closed():
             await client.close()
@@ -294,35 +298,102 @@ class DiscordAdapter:
         )
 
     async def _on_slash(self, interaction: discord.Interaction, command: str, args: tuple[str, ...]) -> None:
-        try:
-            await interaction.response.defer(thinking=True)  # within Discord's 3-second rule
-        except discord.HTTPException as exc:
-            log.warning("discord.defer_failed interaction=%s reason=%s", interaction.id, exc)
-            return
-        await self._run(interaction, self._request(interaction, command, args))
+        await self.answers.serve(self._answer(interaction, self._request(interaction, command, args), slash=True))
 
     async def _on_component(self, interaction: discord.Interaction) -> None:
+        if self.answers.stopping:
+            return
         data: dict[str, Any] = dict(interaction.data or {})
-        custom_id = str(data.get("custom_id", ""))
-        if not custom_id:
+        press = parse_payload(data.get("custom_id"))
+        if press is None:
+            # Not a payload the bot issued (forged, or from an older version): run nothing.
+            language = client_language(str(interaction.locale.value) if interaction.locale else None)
+            log.info("discord.button_refused interaction=%s user=%s", interaction.id, interaction.user.id)
+            await self._respond(interaction, Reply(text=expired_button(language), ephemeral=True))
             return
-        try:
-            await interaction.response.defer()
-        except discord.HTTPException as exc:
-            log.warning("discord.defer_failed interaction=%s reason=%s", interaction.id, exc)
-            return
-        command, args = parse_payload(custom_id)
-        await self._run(interaction, self._request(interaction, command, args))
+        command, args = press
+        await self.answers.serve(self._answer(interaction, self._request(interaction, command, args), slash=False))
 
-    async def _run(self, interaction: discord.Interaction, request: Request) -> None:
-        log.info("discord.request chat=%s user=%s command=%s", request.chat_id, request.user_id, request.command)
-        reply = Reply(text=apology(request.language))
-        if self._on_request is not None:
+    async def _reply_for(self, request: Request) -> Reply:
+        return await self.answers.reply_for(self._on_request, request)
+
+    async def _answer(self, interaction: discord.Interaction, request: Request, *, slash: bool) -> None:
+        """Answer in the first response when the handler is quick (so a refusal can be ephemeral);
+        otherwise acknowledge within Discord's 3 seconds and answer when the work is done."""
+        work = asyncio.ensure_future(self._reply_for(request))
+        try:
+            reply = await quick(work)
+            if reply is not None:
+                await self._respond(interaction, reply)
+                return
             try:
-                reply = await self._on_request(request)
-            except Exception:
-                log.exception("discord.handler_failed chat=%s command=%s", request.chat_id, request.command)
-        await self._follow_up(interaction, reply)
+                if slash:  # private "thinking…": whether the answer is a refusal is not known yet
+                    await interaction.response.defer(thinking=True, ephemeral=True)
+                else:  # a button: no visible loading state at all
+                    await interaction.response.defer()
+            except discord.HTTPException as exc:
+                log.warning("discord.defer_failed interaction=%s status=%s", interaction.id, exc.status)
+                return
+            await self._respond_late(interaction, await work, slash=slash)
+        finally:
+            if not work.done():
+                work.cancel()
+
+    def _send_kwargs(self, message: OutMessage, ephemeral: bool | None) -> tuple[dict[str, Any], discord.ui.View | None]:
+        view = self._view(message)
+        kwargs: dict[str, Any] = {
+            "content": message.text or None,
+            "embeds": self._embeds(message),
+            "allowed_mentions": discord.AllowedMentions.none(),
+        }
+        if ephemeral is not None:
+            kwargs["ephemeral"] = ephemeral
+        if view is not None:
+            kwargs["view"] = view
+        return kwargs, view
+
+    async def _respond(self, interaction: discord.Interaction, reply: Reply) -> None:
+        """The first message as the interaction's response (ephemeral if the reply is), the rest as
+        follow-ups."""
+        for i, message in enumerate(self.reply_messages(reply)):
+            kwargs, view = self._send_kwargs(message, reply.ephemeral)
+            try:
+                if i == 0:
+                    await interaction.response.send_message(**kwargs)
+                else:
+                    await interaction.followup.send(**kwargs)
+            except Exception as exc:  # noqa: BLE001 - one failed answer is logged, not raised
+                log.warning("discord.answer_failed interaction=%s reason=%s", interaction.id, type(exc).__name__)
+                return
+            finally:
+                if view is not None:
+                    view.stop()  # presses are handled generically; do not keep a view per message
+
+    async def _respond_late(self, interaction: discord.Interaction, reply: Reply, *, slash: bool) -> None:
+        """After a deferral. A slash command's private "thinking…" message takes a refusal; a
+        public answer closes it with a tick and follows publicly (the first follow-up to a deferred
+        response would inherit its privacy, so the deferred message is filled first)."""
+        messages = self.reply_messages(reply)
+        try:
+            if slash and reply.ephemeral:
+                kwargs, view = self._send_kwargs(messages[0], None)
+                try:
+                    await interaction.edit_original_response(**kwargs)
+                finally:
+                    if view is not None:
+                        view.stop()
+                messages = messages[1:]
+            elif slash:
+                await interaction.edit_original_response(content="✅")
+            for message in messages:
+                kwargs, view = self._send_kwargs(message, reply.ephemeral)
+                try:
+                    await interaction.followup.send(**kwargs)
+                finally:
+                    if view is not None:
+                        view.stop()
+        except Exception as exc:  # noqa: BLE001 - one failed follow-up is logged, not raised
+            log.warning("discord.followup_failed interaction=%s reason=%s", interaction.id, type(exc).__name__)
 
     def reply_messages(self, reply: Reply) -> list[OutMessage]:
         """A handler's Reply as Discord messages: the rendered digest, then the escaped text."""
@@ -334,26 +405,6 @@ class DiscordAdapter:
             for i, part in enumerate(parts):
                 messages.append(OutMessage(text=part, buttons=reply.buttons if i == len(parts) - 1 else ()))
         return messages or [OutMessage(text="✅")]
-
-    async def _follow_up(self, interaction: discord.Interaction, reply: Reply) -> None:
-        for message in self.reply_messages(reply):
-            view = self._view(message)
-            kwargs: dict[str, Any] = {
-                "content": message.text or None,
-                "embeds": self._embeds(message),
-                "allowed_mentions": discord.AllowedMentions.none(),
-                "ephemeral": reply.ephemeral,
-            }
-            if view is not None:
-                kwargs["view"] = view
-            try:
-                await interaction.followup.send(**kwargs)
-            except Exception as exc:  # noqa: BLE001 - one failed follow-up is logged, not raised
-                log.warning("discord.followup_failed interaction=%s reason=%r", interaction.id, exc)
-                return
-            finally:
-                if view is not None:
-                    view.stop()
 
 
 def map_error(exc: BaseException) -> BaseException:

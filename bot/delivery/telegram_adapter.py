@@ -41,12 +41,13 @@ from bot.delivery.adapter import (
     CommandSpec,
     OnRequest,
     PlatformLimits,
-    apology,
     client_language,
+    expired_button,
     localized_specs,
     parse_payload,
     split_text,
 )
+from bot.delivery.answers import Answers, quick
 from bot.delivery.errors import (
     ChatMigrated,
     ChatUnavailable,
@@ -73,6 +74,7 @@ _UNAVAILABLE = (
 )
 ALLOWED_UPDATES = ["message", "channel_post", "callback_query"]
 BUTTONS_PER_ROW = 3
+ANSWER_TEXT_MAX = 200  # answerCallbackQuery: a quick refusal shown to the presser alone
 
 
 class TelegramAdapter:
@@ -117,6 +119,7 @@ class TelegramAdapter:
         self._started = False
         self._handlers_added = False
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.answers = Answers(self.platform)  # updates being answered; dropped at stop
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -149,6 +152,7 @@ class TelegramAdapter:
                 log.error("telegram.webhook_refused reason=%s", exc)
                 raise
         self._on_request = on_request
+        self.answers.resume()
         app = self.app
         if not self._handlers_added:  # start() is retried after a network failure
             app.add_handler(
@@ -217,6 +221,7 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         """Stop polling or the webhook, the application, then shut it down (idempotent)."""
+        self.answers.drop()  # queued chat replies are dropped, not paced out for minutes
         app = self.app
         try:
             if self.webhook_server is not None:
@@ -286,8 +291,10 @@ class TelegramAdapter:
 
     async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        if message is None or not message.text:
+        if self.answers.stopping or message is None or not message.text:
             return
+        if message.is_automatic_forward:
+            return  # a channel post copied into its discussion group: handled as the channel post
         match = _COMMAND.match(message.text)
         if match is None:
             return
@@ -302,58 +309,68 @@ class TelegramAdapter:
             language = None
         else:
             user = message.from_user
-            user_id = str(user.id) if user else ""
-            anonymous_admin = message.sender_chat is not None and message.sender_chat.id == chat.id
-            admin = anonymous_admin or await self._is_admin(chat, user.id if user else None)
+            # Sent "as" a chat (an anonymous admin as the group, or a user as their channel): the
+            # chat is the sender; Telegram shows every such message as one shared bot account.
+            sender = message.sender_chat
+            user_id = str(sender.id) if sender is not None else (str(user.id) if user else "")
+            anonymous_admin = sender is not None and sender.id == chat.id
+            admin = anonymous_admin or await self._is_admin(chat, user.id if user and sender is None else None)
             language = client_language(user.language_code if user else None)
-        request = Request(
-            platform=self.platform,
-            chat_id=str(chat.id),
-            user_id=user_id,
-            command=match.group(1).lower(),
-            args=args,
-            is_chat_admin=admin,
-            chat_type=self._chat_type(chat),  # type: ignore[arg-type]
-            language=language,
-        )
-        await self._run(request)
+        request = self._request(chat, user_id, match.group(1).lower(), args, admin, language)
+        await self.answers.serve(self._run(request))
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        if query is None:
+        if query is None or self.answers.stopping:
             return
-        try:
-            await query.answer()  # at once: Telegram gives up on an unanswered query after 15 s
-        except tg_error.TelegramError as exc:
-            log.warning("telegram.answer_failed query=%s reason=%s", query.id, exc)
-        if not query.data or query.message is None:
+        language = client_language(query.from_user.language_code)
+        press = parse_payload(query.data)
+        if press is None or query.message is None:
+            # Not a payload the bot issued (forged, or from an older version): run nothing.
+            log.info("telegram.button_refused query=%s user=%s", query.id, query.from_user.id)
+            await self._answer_query(query, expired_button(language))
             return
         chat = query.message.chat
-        command, args = parse_payload(query.data)
-        request = Request(
-            platform=self.platform,
-            chat_id=str(chat.id),
-            user_id=str(query.from_user.id),
-            command=command,
-            args=args,
-            is_chat_admin=await self._is_admin(chat, query.from_user.id),
-            chat_type=self._chat_type(chat),  # type: ignore[arg-type]
-            language=client_language(query.from_user.language_code),
+        admin = await self._is_admin(chat, query.from_user.id)
+        request = self._request(chat, str(query.from_user.id), *press, admin, language)
+        await self.answers.serve(self._run_press(query, request))
+
+    def _request(
+        self, chat: Any, user_id: str, command: str, args: tuple[str, ...], admin: bool, language: str | None
+    ) -> Request:
+        return Request(
+            platform=self.platform, chat_id=str(chat.id), user_id=user_id, command=command, args=args,
+            is_chat_admin=admin, chat_type=self._chat_type(chat), language=language,  # type: ignore[arg-type]
         )
-        await self._run(request)
+
+    async def _answer_query(self, query: Any, text: str | None) -> None:
+        try:
+            await query.answer(text=text)
+        except tg_error.TelegramError as exc:
+            log.warning("telegram.answer_failed query=%s reason=%s", query.id, type(exc).__name__)
+
+    async def _run_press(self, query: Any, request: Request) -> None:
+        """A button press: a quick refusal is shown to the presser alone (the query's answer, as
+        a notification); anything else is answered in the chat. The query is always answered
+        within seconds: Telegram gives up on it after 15."""
+        work = asyncio.ensure_future(self._reply_for(request))
+        try:
+            reply = await quick(work)
+            if reply is not None and reply.ephemeral and reply.digest is None and 0 < len(reply.text) <= ANSWER_TEXT_MAX:
+                await self._answer_query(query, reply.text)
+                return
+            await self._answer_query(query, None)
+            reply = await work
+            await self.send_reply(request.chat_id, reply)
+        finally:
+            if not work.done():
+                work.cancel()
+
+    async def _reply_for(self, request: Request) -> Reply:
+        return await self.answers.reply_for(self._on_request, request)
 
     async def _run(self, request: Request) -> None:
-        log.info(
-            "telegram.request chat=%s user=%s command=%s", request.chat_id, request.user_id, request.command
-        )
-        if self._on_request is None:
-            return
-        try:
-            reply = await self._on_request(request)
-        except Exception:
-            log.exception("telegram.handler_failed chat=%s command=%s", request.chat_id, request.command)
-            reply = Reply(text=apology(request.language))
-        await self.send_reply(request.chat_id, reply)
+        await self.send_reply(request.chat_id, await self._reply_for(request))
 
     async def send_reply(self, chat_id: str, reply: Reply) -> None:
         """Render a handler's Reply (escaped text and buttons, or a digest) and send it, paced."""

@@ -86,6 +86,7 @@ class WebhookServer:
         self._runner: web.AppRunner | None = None
         self.port = 0  # the bound port, known after start() (useful with port 0)
         self.refused = 0
+        self.malformed = 0  # bodies with the right secret that were not a readable Update
 
     async def start(self) -> int:
         """Bind and serve; return the bound port."""
@@ -122,11 +123,24 @@ class WebhookServer:
                 request.remote, "no secret header" if given is None else "wrong secret",
             )
             return web.Response(status=403, text="forbidden")
+        # From here on the sender is Telegram: whatever is wrong with the body, answer 200, or it
+        # retries the same update for ever and holds back every update after it.
         try:
             body = await request.json()
         except ValueError:
-            return web.Response(status=400, text="not JSON")
+            self.malformed += 1
+            log.warning("telegram_webhook.malformed reason=not JSON length=%s", request.content_length)
+            return web.Response(status=200)
         if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
-            return web.Response(status=400, text="not an Update")
-        await self._on_update(body)
+            self.malformed += 1
+            log.warning("telegram_webhook.malformed reason=not an Update type=%s", type(body).__name__)
+            return web.Response(status=200)
+        try:
+            await self._on_update(body)
+        except Exception as exc:  # noqa: BLE001 - a body the SDK cannot read is dropped, not retried
+            self.malformed += 1
+            log.warning(
+                "telegram_webhook.malformed reason=unreadable update update_id=%s error=%s",
+                body.get("update_id"), type(exc).__name__,
+            )
         return web.Response(status=200)

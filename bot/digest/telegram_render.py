@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from bot.digest import buttons
+from bot.digest.inert import inert_entities
 from bot.digest.strings import stats_lines, t
 from bot.digest.text import MAX_SOURCE, MAX_TITLE, clean, clip, clip_cost, safe_url, utf16_len
 from bot.models import Button, Digest, DigestItem, OutMessage
@@ -48,8 +49,13 @@ def _cost(ch: str) -> int:
     return utf16_len(escape_telegram(ch))
 
 
+def _feed(text: str) -> str:
+    """Feed text, cleaned, that Telegram cannot turn into a mention, command or hashtag."""
+    return inert_entities(clean(text))
+
+
 def _esc(text: str) -> str:
-    return escape_telegram(clean(text))
+    return escape_telegram(_feed(text))
 
 
 def _b(html: str) -> str:
@@ -66,7 +72,7 @@ def _a(label_html: str, url: str) -> str:
 
 def _fit(text: str, budget: int) -> str:
     """Escaped `text`, cut (with an ellipsis) so that its escaped form fits `budget` units."""
-    return escape_telegram(clip_cost(clean(text), max(budget, 0), _cost))
+    return escape_telegram(clip_cost(_feed(text), max(budget, 0), _cost))
 
 
 def _article_parts(
@@ -98,7 +104,7 @@ def _article(item: DigestItem, language: str, budget: int) -> str:
 
     for stage in stages:
         parts = _article_parts(item, language, *stage)
-        block = assemble(parts, [escape_telegram(p) for p in points])
+        block = assemble(parts, [escape_telegram(inert_entities(p)) for p in points])
         if utf16_len(block) <= budget:
             return block
         if points:

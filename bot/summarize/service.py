@@ -11,6 +11,7 @@ from bot.config import Settings, secret
 from bot.locks import KeyedLocks
 from bot.models import Article, Summary
 from bot.summarize import extractive
+from bot.summarize.offload import OfflineRunner
 from bot.summarize.openai_provider import (
     ClientFactory,
     ModelOutputError,
@@ -42,10 +43,17 @@ class SummaryService:
     """Summaries for the digest and chat commands: cached, bounded, never blocked by the model."""
 
     def __init__(
-        self, store: Store, settings: Settings, *, client_factory: ClientFactory | None = None
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        client_factory: ClientFactory | None = None,
+        offline: OfflineRunner | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
+        # Offline summaries are CPU work: computed in one worker, off the event loop.
+        self.offline = offline or OfflineRunner(settings.limits.offline_worker)
         cfg = settings.summarizer
         self._semaphore = asyncio.Semaphore(cfg.concurrency)
         self._locks = KeyedLocks()
@@ -74,7 +82,8 @@ class SummaryService:
         return "openai" if self.model else extractive.PROVIDER
 
     async def aclose(self) -> None:
-        """Close the model client; call once at shutdown."""
+        """Close the model client and the offline worker; call once at shutdown."""
+        self.offline.close()
         if self.model is not None:
             await self.model.aclose()
 
@@ -104,7 +113,7 @@ class SummaryService:
     ) -> Summary:
         kind = "detail" if kind == "detail" else "points"
         if self.model is None:
-            return self._extractive(content_hash, title, text, language, kind)
+            return await self._extractive(content_hash, title, text, language, kind)
         key = (content_hash, "openai", self.model.model, language, kind)
         async with self._locks.hold(key):  # the same story in two feeds costs one call, not two
             cached = self.store.get_summary(*key)
@@ -116,7 +125,7 @@ class SummaryService:
                 self.store.put_summary(content_hash, summary)
                 return summary
         self._stats["fallbacks"] += 1
-        offline = self._extractive(content_hash, title, text, language, kind, count_hit=False)
+        offline = await self._extractive(content_hash, title, text, language, kind, count_hit=False)
         return dataclasses.replace(offline, fallback=True)
 
     async def _call_model(
@@ -145,7 +154,7 @@ class SummaryService:
         self._stats["prompt_tokens"] += prompt
         self._stats["completion_tokens"] += completion
 
-    def _extractive(
+    async def _extractive(
         self,
         content_hash: str,
         title: str,
@@ -160,6 +169,14 @@ class SummaryService:
             if count_hit:
                 self._stats["cache_hits"] += 1
             return cached
-        summary = extractive.summarize_extractive(title, text, language, kind)
+        summary = await self.offline.summarize(title, text, language, kind)
         self.store.put_summary(content_hash, summary)
         return summary
+
+    def cached_summary(self, article: Article, language: str, kind: str = "points") -> Summary | None:
+        """The stored summary `summarize_article` would answer with, or None: chat budgets charge
+        only for what is not cached yet."""
+        kind = "detail" if kind == "detail" else "points"
+        if self.model is not None:
+            return self.store.get_summary(article.content_hash, "openai", self.model.model, language, kind)
+        return self.store.get_summary(article.content_hash, extractive.PROVIDER, extractive.MODEL, language, kind)

@@ -82,6 +82,20 @@ class Posted:
 
 
 @dataclass
+class Shown:
+    """A message an interaction produced, as Discord shows it: to everyone, or (ephemeral) only to
+    the user who ran the command or pressed the button."""
+
+    body: dict[str, Any]
+    ephemeral: bool
+    via: str  # "response" (callback type 4), "original" (the deferred message, filled) or "followup"
+
+    @property
+    def content(self) -> str:
+        return str(self.body.get("content") or "")
+
+
+@dataclass
 class InteractionRecord:
     id: str
     token: str
@@ -89,6 +103,10 @@ class InteractionRecord:
     callback: dict[str, Any] | None = None
     callback_after: float | None = None  # real seconds from dispatch to callback
     followups: list[dict[str, Any]] = field(default_factory=list)
+    shown: list[Shown] = field(default_factory=list)
+    loading: bool = False  # a deferred "thinking…" message waits for its content
+    loading_ephemeral: bool = False
+    deleted_original: bool = False
 
 
 class FakeDiscord(LoopbackServer):
@@ -163,6 +181,20 @@ class FakeDiscord(LoopbackServer):
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(lambda: len(self.delivered[key]) >= count), timeout)
         return self.delivered[key]
+
+    async def wait_shown(self, interaction_id: str, count: int = 1, timeout: float = 5.0) -> InteractionRecord:
+        """Wait until an interaction has produced `count` visible messages (any way they were sent)."""
+        record = self.interactions[interaction_id]
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(record.shown) >= count), timeout)
+        return record
+
+    async def wait_acknowledged(self, interaction_id: str, timeout: float = 5.0) -> InteractionRecord:
+        """Wait until the bot has answered or deferred an interaction (its callback)."""
+        record = self.interactions[interaction_id]
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: record.callback is not None), timeout)
+        return record
 
     async def wait_followups(self, interaction_id: str, count: int = 1, timeout: float = 5.0) -> InteractionRecord:
         record = self.interactions[interaction_id]
@@ -388,6 +420,12 @@ class FakeDiscord(LoopbackServer):
         record.callback, record.callback_after = body, elapsed
         kind = body.get("type")
         flags = (body.get("data") or {}).get("flags", 0)
+        if kind == 4:  # CHANNEL_MESSAGE_WITH_SOURCE: the answer itself
+            self._validate(body.get("data") or {})
+            record.shown.append(Shown(dict(body.get("data") or {}), bool(flags & 64), "response"))
+        elif kind == 5:  # DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE: "thinking…", public or ephemeral for good
+            record.loading, record.loading_ephemeral = True, bool(flags & 64)
+        self._changed_soon()
         if request.query.get("with_response") in ("1", "true", "True"):
             return 200, {"interaction": {
                 "id": interaction_id, "type": 2, "response_message_loading": kind == 5,
@@ -402,10 +440,29 @@ class FakeDiscord(LoopbackServer):
             raise ApiError(404, 10015, "Unknown Webhook")
         if record.callback is None:
             raise ApiError(400, 40060, "Interaction has not been acknowledged.")
+        original = rest[-2:] == ["messages", "@original"]
+        if original and method == "DELETE":
+            record.deleted_original, record.loading = True, False
+            return 204, None, {}
         self._validate(body)
-        record.followups.append(body)
+        if original:  # PATCH: the deferred message gets its content; its visibility was fixed at defer
+            ephemeral = record.loading_ephemeral if record.loading else bool(body.get("flags", 0) & 64)
+            record.loading = False
+            record.shown.append(Shown(body, ephemeral, "original"))
+        else:
+            record.followups.append(body)
+            # Discord: the first follow-up to a deferred response fills the "thinking…" message and
+            # its ephemeral flag is ignored: the deferral decided who sees it.
+            if record.loading:
+                ephemeral, record.loading = record.loading_ephemeral, False
+            else:
+                ephemeral = bool(body.get("flags", 0) & 64)
+            record.shown.append(Shown(body, ephemeral, "followup"))
         await self._notify()
         return 200, self._message(snowflake(), "0", body), {}
+
+    def _changed_soon(self) -> None:
+        asyncio.get_running_loop().create_task(self._notify())
 
     def _message(self, message_id: str, channel_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return {

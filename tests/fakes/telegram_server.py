@@ -14,6 +14,7 @@ import json
 import math
 import re
 import time
+import unicodedata
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,10 +63,11 @@ def parse_html(text: str) -> str:
 
     out: list[str] = []
     stack: list[str] = []
-    i = 0
+    i = base = mark = 0
     while i < len(text):
         ch = text[i]
-        offset = len(text[:i].encode("utf-8"))
+        offset = base + len(text[mark:i].encode("utf-8"))  # byte offset, counted as we go (not O(n²))
+        base, mark = offset, i
         if ch == "<":
             m = _TAG.match(text, i)
             if not m:
@@ -117,6 +119,64 @@ def parse_html(text: str) -> str:
     return "".join(out)
 
 
+def _word(ch: str) -> bool:
+    """tdlib's is_word_character: a letter, a digit or other number, or '_'."""
+    return ch == "_" or unicodedata.category(ch)[0] in "LN"
+
+
+def _tag_letter(ch: str) -> bool:
+    """tdlib's is_hashtag_letter."""
+    return (ch in "_\u200c\u00b7" or "\u0d80" <= ch <= "\u0dff"
+            or unicodedata.category(ch)[0] == "L" or unicodedata.category(ch) == "Nd")
+
+
+def _ascii_word(ch: str) -> bool:
+    return ch.isascii() and (ch.isalnum() or ch == "_")
+
+
+def auto_entities(text: str) -> list[tuple[str, str]]:
+    """The mentions, bot commands, hashtags and cashtags Telegram itself finds in a message's text
+    (whatever the parse mode), following tdlib's MessageEntity.cpp matchers: (type, text) pairs."""
+    found: list[tuple[str, str]] = []
+    n = len(text)
+    for i, ch in enumerate(text):
+        prev = text[i - 1] if i else ""
+        if ch == "@" and not (prev and _word(prev)):
+            j = i + 1
+            while j < n and _ascii_word(text[j]):
+                j += 1
+            if 2 <= j - i - 1 <= 32 and not (j < n and _word(text[j])):
+                found.append(("mention", text[i:j]))
+        elif ch == "/" and not (prev and (_word(prev) or prev in "/<>")):
+            j = i + 1
+            while j < n and _ascii_word(text[j]):
+                j += 1
+            size = j - i - 1
+            if j < n and text[j] == "@":  # /command@botname
+                k = j + 1
+                while k < n and _ascii_word(text[k]):
+                    k += 1
+                if not 3 <= k - j - 1 <= 32:
+                    continue
+                j = k
+            if 1 <= size <= 64 and not (j < n and (_word(text[j]) or text[j] in "/<>")):
+                found.append(("bot_command", text[i:j]))
+        elif ch == "#" and not (prev and _tag_letter(prev)):
+            j = i + 1
+            while j < n and _tag_letter(text[j]):
+                j += 1
+            body = text[i + 1:j]
+            if body and not (j < n and text[j] == "#") and any(unicodedata.category(c)[0] == "L" for c in body):
+                found.append(("hashtag", text[i:j]))
+        elif ch == "$" and not (prev and (_tag_letter(prev) or prev == "$")):
+            j = i + 1
+            while j < n and "A" <= text[j] <= "Z":
+                j += 1
+            if 1 <= j - i - 1 <= 8 and not (j < n and (_tag_letter(text[j]) or text[j] == "$")):
+                found.append(("cashtag", text[i:j]))
+    return found
+
+
 @dataclass
 class Delivered:
     """One accepted sendMessage, as the chat would show it."""
@@ -128,6 +188,11 @@ class Delivered:
     buttons: list[list[dict[str, Any]]] = field(default_factory=list)
     link_preview_disabled: bool = False
     at: float = 0.0
+
+    @property
+    def auto_entities(self) -> list[tuple[str, str]]:
+        """What Telegram would turn into mentions, commands, hashtags and cashtags in this message."""
+        return auto_entities(self.plain)
 
 
 class FakeTelegram(LoopbackServer):
@@ -217,9 +282,12 @@ class FakeTelegram(LoopbackServer):
 
     async def inject_command(
         self, chat_id: str | int, user_id: str | int, text: str, chat_type: str = "private",
-        language: str = "en",
+        language: str = "en", sender_chat: tuple[str | int, str] | None = None,
     ) -> int:
-        """A user types `text` (e.g. "/digest 2024-05-01") in a private chat or group."""
+        """A user types `text` (e.g. "/digest 2024-05-01") in a private chat or group. With
+        `sender_chat` (id, type) the message is sent on behalf of that chat, as Telegram does for
+        anonymous group admins (user 1087968824, the group itself) and for users posting as
+        their channel (user 136817688)."""
         command = text.split()[0]
         body = {
             "message_id": next(self._message_ids),
@@ -230,6 +298,8 @@ class FakeTelegram(LoopbackServer):
             "entities": [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
             if text.startswith("/") else [],
         }
+        if sender_chat is not None:
+            body["sender_chat"] = self._chat(*sender_chat)
         return await self._push("message", body)
 
     async def inject_channel_post(self, chat_id: str | int, text: str) -> int:
