@@ -79,7 +79,8 @@ async def test_date_send_all_delivers_that_days_digest_complete_and_only_once(co
                 assert got["discord"] == [m.text for m in expected]
             digest = store.get_digest(DAY, sub.language)
             assert digest is not None and digest.date == date(2025, 7, 25) and len(digest.items()) == 12
-        plain = "\n".join(d.plain for d in tg.delivered[CHAT])
+        # feed text reaches Telegram with a word joiner after @ / # $, so it never makes entities
+        plain = "\n".join(d.plain for d in tg.delivered[CHAT]).replace("\u2060", "")
         assert DAY in plain
         assert all(item.title in plain for item in store.get_digest(DAY, "en").items())  # every item arrived
         linked = {e.get("url") for p in dc.delivered[CHANNEL] for e in p.embeds}
