@@ -164,6 +164,16 @@ class Highlight:
 
 
 @dataclass(frozen=True)
+class Headline:
+    """A story with nothing to summarise beyond its title: listed under "More headlines"."""
+
+    id: int
+    title: str
+    url: str
+    source: str
+
+
+@dataclass(frozen=True)
 class DigestStats:
     articles: int
     sources: int
@@ -174,6 +184,7 @@ class DigestStats:
     duplicates_merged: int
     feeds_failed: int
     offline_summaries: int = 0
+    headlines: int = 0  # stories listed by title only, after the items
 
 
 @dataclass(frozen=True)
@@ -187,6 +198,7 @@ class Digest:
     highlights: tuple[Highlight, ...]
     sections: tuple[DigestSection, ...]
     failed_feeds: tuple[tuple[str, str], ...] = ()  # (feed name, reason)
+    headlines: tuple[Headline, ...] = ()  # title-only stories, rendered last
 
     def items(self) -> list[DigestItem]:
         return [item for section in self.sections for item in section.items]
@@ -223,6 +235,7 @@ class Digest:
                 for s in self.sections
             ],
             "failed_feeds": [{"name": n, "reason": r} for n, r in self.failed_feeds],
+            "headlines": [dataclasses.asdict(h) for h in self.headlines],
         }
 
     @classmethod
@@ -257,6 +270,7 @@ class Digest:
                 for s in data["sections"]
             ),
             failed_feeds=tuple((f["name"], f["reason"]) for f in data.get("failed_feeds", [])),
+            headlines=tuple(Headline(**h) for h in data.get("headlines", [])),
         )
 
 
