@@ -128,6 +128,11 @@ class Summary:
     completion_tokens: int = 0
 
 
+# What a model answer may have repaired (see bot/summarize/openai_provider.py); each has a counter
+# column in `model_calls` and a `repair_<field>` figure in `Store.model_usage_since`.
+MODEL_REPAIRS = ("title", "emoji", "points", "section", "importance")
+
+
 @dataclass(frozen=True)
 class AlsoSource:
     url: str

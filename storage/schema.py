@@ -131,6 +131,17 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX user_requests_user ON user_requests(platform, user_id, kind, at);
     """,
+    # summaries keyed by everything they depend on (title, text, model settings), not the text
+    # alone: rows keyed the old way would never be looked up again. model_calls counts the
+    # cosmetic repairs made to each kept answer (bot.models.MODEL_REPAIRS).
+    """
+    DELETE FROM summaries;
+    ALTER TABLE model_calls ADD COLUMN repair_title INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE model_calls ADD COLUMN repair_emoji INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE model_calls ADD COLUMN repair_points INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE model_calls ADD COLUMN repair_section INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE model_calls ADD COLUMN repair_importance INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 

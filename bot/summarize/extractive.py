@@ -73,6 +73,18 @@ def pick_emoji(title: str, text: str) -> str:
     return DEFAULT_EMOJI
 
 
+# For an answer whose emoji is unusable and whose keywords say nothing: one per default section.
+SECTION_EMOJI = {"products": "🚀", "industry": "💼", "tutorials": "📘", "other": DEFAULT_EMOJI}
+
+
+def emoji_for(section: str | None, title: str, text: str) -> str:
+    """An emoji chosen from the keywords of the article, else from its section, else 📰."""
+    emoji = pick_emoji(title, text)
+    if emoji == DEFAULT_EMOJI and section:
+        return SECTION_EMOJI.get(section, DEFAULT_EMOJI)
+    return emoji
+
+
 def estimate_importance(title: str, text: str) -> float:
     """A rough 0..1 score from length and news-worthy keywords, for ranking when no model is used."""
     haystack = f"{title} {text[:1500]}".lower()
