@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.config import Settings
 from bot.digest import stats as digest_stats
 from bot.digest.sections import classify
-from bot.digest.stories import Story, story, usable_chars
+from bot.digest.stories import Story, story, usable_text
 from bot.digest.strings import t
 from bot.digest.text import MAX_POINT, MAX_SOURCE, MAX_TITLE, clean, clip
 from bot.models import (
@@ -194,7 +194,7 @@ def window_stories(store: Store, start: datetime, end: datetime) -> list[Story]:
     for article in store.articles_between(start, end):
         groups.setdefault(article.story_id, []).append(article)
     feeds = {f.id: f for f in store.list_feeds(include_disabled=True)}
-    usable = {a.id: usable_chars(a) for group in groups.values() for a in group}
+    usable = {key: value for group in groups.values() for key, value in usable_text(group).items()}
     return [
         story(group, store.story_sources(story_id), usable, feeds)
         for story_id, group in groups.items()

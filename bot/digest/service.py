@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from bot.config import Settings
 from bot.digest.builder import Summarizer, build_digest, digest_window
-from bot.digest.stories import representative, usable_chars
+from bot.digest.stories import representative, usable_text
 from bot.locks import KeyedLocks
 from bot.models import Article, Digest
 from storage import Store
@@ -45,7 +45,7 @@ class DigestService:
             if article is None or article.story_id in reps or not start <= article.published < end:
                 continue
             group = [a for a in self.store.story_articles(article.story_id) if start <= a.published < end]
-            usable = {a.id: usable_chars(a) for a in group}
+            usable = usable_text(group)
             rep = representative(group, usable, feeds)
             if usable[rep.id] > 0:
                 reps[article.story_id] = rep

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bot.models import AlsoSource, Article, Feed
-from bot.summarize.junk import usable_sentences
+from bot.summarize.junk import has_usable, usable_sentences
 from bot.summarize.text import split_sentences
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ class Story:
     """A story's representative, the outlet shown for it, the other URLs that reported it."""
 
     article: Article
-    usable_chars: int  # 0: nothing to summarise beyond the title
+    usable_chars: int  # 0: nothing to summarise beyond the title (see `usable_text`)
     source: str  # the name shown for the representative's URL
     also: tuple[AlsoSource, ...]  # other URLs only, one name each, in a stable order
     reports: int  # every (URL, feed) that carried the story; reports - 1 were merged
@@ -38,6 +38,14 @@ class Story:
 def usable_chars(article: Article) -> int:
     """Characters of the sentences that could become key points (junk and the title left out)."""
     return sum(len(s) for s in usable_sentences(article.title, split_sentences(article.text)))
+
+
+def usable_text(group: Sequence[Article]) -> dict[int, int]:
+    """Each article's usable characters where a choice needs them (a story of several articles);
+    for a story of one, 1 or 0: whether it has anything to summarise, found at its first sentence."""
+    if len(group) > 1:
+        return {a.id: usable_chars(a) for a in group}
+    return {a.id: int(has_usable(a.title, split_sentences(a.text))) for a in group}
 
 
 def _host(url: str) -> str:

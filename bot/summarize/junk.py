@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable, Iterator
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,9 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’-][A-Za-z]+)*")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _TERMINAL = "。！？.!?…”’」』）)\"'"
+_TERMINAL_TUPLE = tuple(_TERMINAL)
+_SPACE = re.compile(r"\s")
+_SYMBOL = re.compile(r"[^\w\s]|_")  # neither a letter, a digit nor a space
 
 # "… | Organization: OpenAI | Source: Openai (news)": an aggregator's fields after the teaser.
 _META_TAIL = re.compile(r"(?:\s*\|\s*[A-Z][\w .&()-]{0,30}:\s*[^|]{0,80}?)+\s*$")
@@ -74,15 +78,16 @@ _MARKUP = re.compile(
     re.IGNORECASE,
 )
 
-_FOOTER = re.compile(
-    r"(?:appeared first on|first appeared on|the post .{1,300} appeared|^continue reading|^read more|"
-    r"^read the (?:full|original)|^click here|^view (?:the )?(?:original|full)|^learn more$|"
-    r"^originally (?:published|posted)|^this (?:article|post|story) (?:was|originally)|"
-    r"^(?:share|follow us) (?:on|this)|^subscribe to|^sign up for|"
-    r"^(?:阅读原文|原文链接|原文地址|查看原文|查看评论|点击阅读|点击查看|本文来自|本文首发|本文转载|转载请注明|"
-    r"未经授权|版权所有|相关阅读|相关文章|延伸阅读|推荐阅读|您可能也感兴趣|更多精彩|关注我们|扫码关注|"
-    r"关注.{0,20}(?:公众号|公众账号|微信|微博)|"
-    r"（?全文完）?|（?完）?$))",
+# A footer is either anywhere ("… appeared first on …") or the whole start of the line; the two
+# are separate patterns because a start-anchored one is tried once, not at every position.
+_FOOTER_ANYWHERE = re.compile(r"appeared first on|first appeared on", re.IGNORECASE)
+_FOOTER_START = re.compile(
+    r"(?:continue reading|read more|read the (?:full|original)|click here|"
+    r"view (?:the )?(?:original|full)|learn more$|originally (?:published|posted)|"
+    r"this (?:article|post|story) (?:was|originally)|(?:share|follow us) (?:on|this)|subscribe to|"
+    r"sign up for|阅读原文|原文链接|原文地址|查看原文|查看评论|点击阅读|点击查看|本文来自|本文首发|"
+    r"本文转载|转载请注明|未经授权|版权所有|相关阅读|相关文章|延伸阅读|推荐阅读|您可能也感兴趣|"
+    r"更多精彩|关注我们|扫码关注|关注.{0,20}(?:公众号|公众账号|微信|微博)|（?全文完）?|（?完）?$)",
     re.IGNORECASE,
 )
 _TAGS = re.compile(
@@ -99,10 +104,12 @@ _BYLINE = re.compile(
 )
 _CREDIT = re.compile(
     r"(?:\b(?:photo|photos|image|images|illustration|video|theme|music|artwork|cover|graphic)s?"
-    r"\s+(?:by|courtesy of|credit:?|via)\s|\bon unsplash\b|\bgetty images\b|\(图片?(?:来源|来自|自)|"
-    r"（图片?(?:来源|来自|自))",
+    r"\s+(?:by|courtesy of|credit:?|via)\s|\bon unsplash\b|\bgetty images\b|[(（]图片?(?:来源|来自|自))",
     re.IGNORECASE,
 )
+# Words one of which every credit contains: the pattern above runs only when one is present.
+_CREDIT_HINTS = ("photo", "image", "illustration", "video", "theme", "music", "artwork", "cover",
+                 "graphic", "unsplash", "getty", "图")
 _BY_NAME = re.compile(r"^[Bb]y\s+(?:[A-Z][\w.'’-]*\s*){1,4}$")  # "By Susanna Ray"
 _LABEL_NUMBER = re.compile(r"^[#\w\s]{1,24}[:：]\s*[\d,.]+$")  # "Points: 1", "# Comments: 0"
 
@@ -148,7 +155,12 @@ def _words(text: str) -> int:
     return len(_LATIN_WORD.findall(text)) + len(_CJK.findall(text)) // 2
 
 
+_CODE_CHARS = frozenset("{}();=$[]<>|&+")
+
+
 def _code_score(s: str) -> int:
+    if not _CODE_CHARS.intersection(s) and not _CODE_START.match(s):
+        return 0  # prose: none of the characters code is made of
     score = 0
     if "{" in s or "}" in s:
         score += 3
@@ -167,51 +179,61 @@ def _code_score(s: str) -> int:
     return score
 
 
+def _is_credit(s: str) -> bool:
+    lowered = s.lower()
+    return any(hint in lowered for hint in _CREDIT_HINTS) and _CREDIT.search(s) is not None
+
+
 def junk_reason(sentence: str) -> str | None:
     """Why `sentence` (already `tidy`) can't be a key point, or None when it reads as content."""
     s = sentence.strip()
     if not s:
         return "empty"
-    if _MARKUP.search(s):
+    if ("<" in s or "&" in s or "](" in s) and _MARKUP.search(s):
         return "markup"
     if "\\" in s and re.search(r"\\[A-Za-z]{2,}|\\[()\[\]{}]", s):
         return "latex"
     if _code_score(s) >= 3:
         return "code"
-    without_urls = _URL.sub(" ", s)
-    if _URL.search(s) and _words(without_urls) < 4:
+    if ("http" in s or "www." in s) and _URL.search(s) and _words(_URL.sub(" ", s)) < 4:
         return "link"
-    if _FOOTER.search(s):
+    if _FOOTER_START.match(s) or _FOOTER_ANYWHERE.search(s):
         return "footer"
     if _TAGS.match(s):
         return "tags"
-    if _BYLINE.match(s) or _BY_NAME.match(s) or _CREDIT.search(s):
+    if _BYLINE.match(s) or _BY_NAME.match(s) or _is_credit(s):
         return "byline"
     if s.endswith((":", "：")) and _words(s) < 8:
         return "label"
     if _LABEL_NUMBER.match(s) or (_META_FIELD.match(s) and ("|" in s or _words(s) < 5)):
         return "metadata"
-    wordish = sum(1 for c in s if c.isalnum())
-    visible = sum(1 for c in s if not c.isspace())
-    if visible and wordish / visible < 0.5:
+    visible = len(s) - len(_SPACE.findall(s))
+    if visible and len(_SYMBOL.findall(s)) / visible > 0.5:  # mostly neither letters nor digits
         return "symbols"
-    if not s.endswith(tuple(_TERMINAL)):
+    if not s.endswith(_TERMINAL_TUPLE):
         cjk = len(_CJK.findall(s))
         if (cjk and cjk < 10 and _words(_CJK.sub("", s)) < 3) or (not cjk and _words(s) < 5):
             return "fragment"
     return None
 
 
-def usable_sentences(title: str, sentences: list[str]) -> list[str]:
-    """The sentences that can be key points: tidied, junk dropped, the title and repeats left out."""
+def _usable(title: str, sentences: Iterable[str]) -> Iterator[str]:
     norm_title = re.sub(r"\W+", "", title).lower()
     seen: set[str] = set()
-    out: list[str] = []
     for raw in sentences:
         sentence = tidy(raw)
         key = re.sub(r"\W+", "", sentence).lower()
         if not key or key == norm_title or key in seen or junk_reason(sentence):
             continue
         seen.add(key)
-        out.append(sentence)
-    return out
+        yield sentence
+
+
+def usable_sentences(title: str, sentences: Iterable[str]) -> list[str]:
+    """The sentences that can be key points: tidied, junk dropped, the title and repeats left out."""
+    return list(_usable(title, sentences))
+
+
+def has_usable(title: str, sentences: Iterable[str]) -> bool:
+    """Whether any sentence could be a key point (stops at the first: cheap for real articles)."""
+    return next(_usable(title, sentences), None) is not None
