@@ -45,7 +45,17 @@ def usable_text(group: Sequence[Article]) -> dict[int, int]:
     for a story of one, 1 or 0: whether it has anything to summarise, found at its first sentence."""
     if len(group) > 1:
         return {a.id: usable_chars(a) for a in group}
-    return {a.id: int(has_usable(a.title, split_sentences(a.text))) for a in group}
+    return {a.id: int(_has_text(a)) for a in group}
+
+
+def _has_text(article: Article) -> bool:
+    """Whether any sentence could be a point, splitting one paragraph at a time (sentence splitting
+    is the costly part, and a real article answers in its first paragraph)."""
+    return any(
+        has_usable(article.title, split_sentences(paragraph))
+        for paragraph in article.text.split("\n")
+        if paragraph.strip()
+    )
 
 
 def _host(url: str) -> str:
