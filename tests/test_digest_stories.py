@@ -155,3 +155,20 @@ async def test_the_digest_header_counts_a_chinese_digest_of_english_points(store
     digest = await build_digest(store, settings, SummaryService(store, settings), day=DAY, language="zh", now=NOW)
     words = sum(len(p.split()) for i in digest.items() for p in i.points)
     assert digest.stats.reading_minutes == max(1, round(words / 230))
+
+
+async def test_warming_summarises_each_storys_representative_and_skips_title_only_ones() -> None:
+    from bot.digest.service import DigestService
+
+    store = Store(":memory:")
+    fill(store, [0, 1, 2, 3, 4])
+    fake = FakeSummaries()
+    fake.provider = "openai"  # type: ignore[attr-defined]  # warming only pays off with a model
+    service = DigestService(store, Settings(), fake)
+    every = [a.id for a in store.articles_between(NOW - timedelta(days=1), NOW)]
+    assert service.warm(every, DAY, "en", now=NOW) == 2  # Acme and Beta; the title-only story costs nothing
+    await service.settle()
+    blog, beta = store.find_article("https://acme.example/blog/reasoning"), store.find_article("https://news.example/beta")
+    store.close()
+    assert blog is not None and beta is not None
+    assert sorted(fake.calls[0]) == sorted([blog.id, beta.id])
