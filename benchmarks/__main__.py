@@ -91,7 +91,7 @@ def run_one(name: str, quick: bool) -> dict[str, Any]:
         from benchmarks import e2e
 
         if quick:
-            return e2e.run(8, 2, delay=0.05, naive=False, memory=False)
+            return e2e.run(8, 2, delay=0.05, naive=False, memory=False, corpus_digest=False)
         return e2e.run()
     if name == "delivery":
         from benchmarks import delivery
@@ -207,6 +207,21 @@ def rows_e2e(r: dict[str, Any]) -> list[Row]:
         Row("Model calls on a warm re-run (same store)", str(r["warm_rerun_calls_seen_by_server"]),
             f"{r['model_calls']} on the cold run", "—", "0", r["warm_rerun_calls_seen_by_server"] == 0),
     ]
+    if "corpus_summarising_seconds" in r:
+        c_secs, c_bound = r["corpus_summarising_seconds"], r["corpus_latency_bound_seconds"]
+        rows += [
+            Row(f"Corpus digest 2025-07-25 (744 h), sloppy model (word emoji, over-long points), "
+                f"{r['corpus_model_calls']} calls: summarising time (vs calls ÷ concurrency × latency)",
+                f"{_f(c_secs)} s", f"{_f(c_bound)} s", _ratio(c_secs, c_bound), "≤ 1.15×",
+                c_secs <= 1.15 * c_bound),
+            Row("Corpus digest, sloppy model: items that use the model's points",
+                _pct(r["corpus_model_share"]),
+                f"{r['corpus_items']} items, {r['corpus_fallbacks']} fallbacks", "—", "≥ 95 %",
+                r["corpus_model_share"] >= 0.95),
+            Row("Corpus digest, sloppy model: answers kept after a repair (emoji / points cut)",
+                str(r["corpus_repaired_answers"]),
+                f"{r['corpus_repair_emoji']} / {r['corpus_repair_points']}", "—"),
+        ]
     if "tracemalloc_peak_mb" in r:
         rows += [
             Row("Peak memory, tracemalloc (model run, fresh process)", f"{_f(r['tracemalloc_peak_mb'], 1)} MB",
@@ -349,7 +364,12 @@ HOW = {
            "allocations), and once more in a fresh untraced process for its peak RSS (whole process: "
            "interpreter, imported libraries, SQLite; VmHWM, i.e. ru_maxrss of its own address space — "
            "Linux's ru_maxrss of a spawned child starts at its parent's peak), since tracemalloc's "
-           "bookkeeping inflates RSS.",
+           "bookkeeping inflates RSS. Corpus digest: every file of `../shared/corpus/feeds/` served by "
+           "FakeWeb and fetched once (no page fetches), then the 2025-07-25 digest (744 h look-back, "
+           "Chinese) built with no fetch against FakeOpenAI in its \"sloppy\" mode (300 ms; a word for "
+           "the emoji, points of several sentences well over the length asked), concurrency 8. Timed: "
+           "the builder's one `summarize_many` call; ideal = calls ÷ concurrency × latency; the same "
+           "build against the instant fake on a copy of the store gives its CPU floor.",
     "delivery": "One 30-item Chinese digest rendered for each platform and sent by `send_due` through the real "
                 "python-telegram-bot and discord.py to the fake Bot API and Discord REST/gateway servers (in a "
                 "child process) with their rate limits on. Floor = the time the platforms' documented ceilings "
@@ -416,6 +436,19 @@ def why_missed(name: str, r: dict[str, Any]) -> list[str]:
                 f"{_f(r['model_build_seconds'])} s, is close to the {_f(r['latency_bound_seconds'])} s latency "
                 f"bound; what remains is the client's own per-call CPU inside the 8 slots. Moving parsing "
                 f"to a process pool would close the gap at the cost of a second process.")
+        if "corpus_summarising_seconds" in r:
+            c_secs, c_bound = r["corpus_summarising_seconds"], r["corpus_latency_bound_seconds"]
+            if c_secs > 1.15 * c_bound:
+                out.append(
+                    f"Corpus digest summarising {_f(c_secs)} s = {_ratio(c_secs, c_bound)} the ideal "
+                    f"{_f(c_bound)} s (goal 1.15×). {r['corpus_model_calls']} calls in slots of "
+                    f"{r['concurrency']} need {_f(r['corpus_rounds_bound_seconds'])} s of whole rounds; the "
+                    f"same summarising against an instant model takes {_f(r['corpus_cpu_floor_seconds'])} s "
+                    f"of CPU (the openai client's request building and parsing, ours, SQLite), and the "
+                    f"slots that finish together queue for that CPU on one event loop.")
+            if r["corpus_model_share"] < 0.95:
+                out.append(f"Corpus digest: {_pct(r['corpus_model_share'])} of items use the model's "
+                           f"points (goal ≥ 95 %); {r['corpus_fallbacks']} answers fell back.")
         if r["prompt_tokens_per_article"] > 1200:
             zh, en = r.get("prompt_tokens_per_zh_article", 0), r.get("prompt_tokens_per_en_article", 0)
             out.append(

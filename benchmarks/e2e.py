@@ -8,6 +8,9 @@ core); the real `openai` client and httpx talk to them over loopback. Runs, each
 extractive (CPU floor, informational), the model at zero latency (the pipeline's own CPU floor),
 the model at 300 ms with concurrency 8, a warm re-run on the same store (model calls must be 0),
 the naive pipeline (concurrency 1), and a memory probe in a fresh process (tracemalloc + ru_maxrss).
+Then the issue's corpus scenario: every corpus feed fetched once, and the 2025-07-25 digest (744 h)
+summarised by a "sloppy" model (a word for the emoji, over-long points: repaired, not discarded),
+its summarising time against calls ÷ concurrency × latency.
 
 Token counts: the fake's `usage` is prompt chars ÷ 3 whatever the script, so this benchmark
 estimates tokens itself from the exact request and answer text: ~4 characters per token for
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import html
 import json
 import logging
@@ -26,6 +30,7 @@ import multiprocessing
 import queue
 import re
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -129,21 +134,23 @@ def write_feeds(root: Path, articles: list[tuple[str, str, str]], feeds: int, no
 
 
 def _serve(root: str, delay: float, ports: Any, control: Any) -> None:
-    """Child process: FakeWeb on the feeds, a slow and an instant FakeOpenAI; report on request."""
+    """Child process: FakeWeb on the feeds and on the corpus feeds, a slow, an instant and a sloppy
+    FakeOpenAI; report on request."""
     if str(TESTS) not in sys.path:
         sys.path.insert(0, str(TESTS))
     from fakes.openai_server import FakeOpenAI
     from fakes.web import FakeWeb
 
     async def main() -> None:
-        async with FakeWeb(root=Path(root)) as web, FakeOpenAI(delay=delay) as slow, FakeOpenAI() as fast:
-            ports.put((web.url("/"), slow.base_url, fast.base_url))
+        async with FakeWeb(root=Path(root)) as web, FakeOpenAI(delay=delay) as slow, FakeOpenAI() as fast, \
+                FakeWeb(root=CORPUS / "feeds") as corpus, FakeOpenAI("sloppy", delay=delay) as sloppy:
+            ports.put((web.url("/"), slow.base_url, fast.base_url, corpus.url("/"), sloppy.base_url))
             loop = asyncio.get_running_loop()
             while True:
                 command = await loop.run_in_executor(None, control.get)
                 if command == "stop":
                     return
-                fake = slow if command == "slow" else fast
+                fake = {"slow": slow, "sloppy": sloppy}.get(command, fast)
                 answers = [json.dumps(fake.answer_for(b), ensure_ascii=False) for b in fake.requests]
                 ports.put({"calls": fake.calls, "requests": fake.requests, "answers": answers})
                 fake.requests = []
@@ -310,6 +317,90 @@ async def _all_runs(tmp: Path, feed_urls: list[str], slow_url: str, fast_url: st
     return result
 
 
+CORPUS_DAY = datetime(2025, 7, 25, tzinfo=UTC).date()
+CORPUS_NOW = datetime(2025, 7, 26, tzinfo=UTC)
+
+
+def _corpus_settings(db: str, base_url: str, concurrency: int) -> Settings:
+    """The issue's corpus scenario: every corpus feed, no page fetches, 744 h ending 2025-07-25."""
+    base = _settings(db, "openai", base_url, concurrency)
+    return dataclasses.replace(
+        base,
+        fetch=dataclasses.replace(base.fetch, full_text=False, timeout_seconds=60.0),
+        digest=dataclasses.replace(base.digest, timezone="UTC", lookback_hours=744, max_items=500),
+    )
+
+
+async def _corpus_digest(store: Store, settings: Settings) -> tuple[float, float, dict[str, int], Any]:
+    """One digest build of CORPUS_DAY on a fetched store, no fetch: (summarising seconds, i.e. the
+    builder's one `summarize_many` call, whole build seconds, summarizer stats, digest)."""
+    summaries = SummaryService(store, settings, client_factory=_factory)
+    digests = DigestService(store, settings, summaries)
+    summarising = 0.0
+    summarize_many = summaries.summarize_many
+
+    async def timed(*args: Any, **kwargs: Any) -> Any:
+        nonlocal summarising
+        started = time.perf_counter()
+        try:
+            return await summarize_many(*args, **kwargs)
+        finally:
+            summarising += time.perf_counter() - started
+
+    summaries.summarize_many = timed  # type: ignore[method-assign]
+    try:
+        started = time.perf_counter()
+        digest = await digests.get_or_build(CORPUS_DAY, "zh", now=CORPUS_NOW, rebuild=True)
+        seconds = time.perf_counter() - started
+    finally:
+        await summaries.aclose()
+    return summarising, seconds, summaries.stats, digest
+
+
+async def _corpus_digest_run(tmp: Path, corpus_root: str, sloppy_url: str, fast_url: str, delay: float,
+                             concurrency: int, control: Any, reports: Any) -> dict[str, Any]:
+    """The corpus digest of 2025-07-25 summarised by a model that answers with a word for the emoji
+    and over-long points (each answer repaired, not discarded), beside the same build against the
+    instant fake (the CPU floor) on a copy of the same fetched store."""
+    loop = asyncio.get_running_loop()
+
+    async def report(which: str) -> dict[str, Any]:
+        control.put(which)
+        return await loop.run_in_executor(None, reports.get)
+
+    names = sorted(p.name for p in (CORPUS / "feeds").iterdir() if p.is_file())
+    store = Store(tmp / "corpus.db")
+    for name in names:
+        store.add_feed(corpus_root + name, Path(name).stem)
+    await fetch_all(store, _corpus_settings("", fast_url, concurrency), now=CORPUS_NOW)
+    store.close()
+    shutil.copy(tmp / "corpus.db", tmp / "corpus-floor.db")
+    floor_store = Store(tmp / "corpus-floor.db")
+    floor, _, _, _ = await _corpus_digest(floor_store, _corpus_settings("", fast_url, concurrency))
+    floor_store.close()
+    await report("fast")
+    store = Store(tmp / "corpus.db")
+    seconds, build, stats, digest = await _corpus_digest(store, _corpus_settings("", sloppy_url, concurrency))
+    usage = store.model_usage_since(datetime(2000, 1, 1, tzinfo=UTC))
+    store.close()
+    served = await report("sloppy")
+    items = [i for s in digest.sections for i in s.items]
+    calls = stats["model_calls"]
+    bound = delay * calls / concurrency
+    return {
+        "corpus_summarising_seconds": seconds, "corpus_build_seconds": build,
+        "corpus_cpu_floor_seconds": floor, "corpus_model_calls": calls,
+        "corpus_calls_seen_by_server": served["calls"], "corpus_latency_bound_seconds": bound,
+        "corpus_rounds_bound_seconds": delay * math.ceil(calls / concurrency),
+        "corpus_ratio_to_ideal": seconds / bound if bound else None,
+        "corpus_items": len(items), "corpus_headlines": len(digest.headlines),
+        "corpus_items_with_model_points": sum(1 for i in items if not i.fallback),
+        "corpus_model_share": (sum(1 for i in items if not i.fallback) / len(items)) if items else 0.0,
+        "corpus_fallbacks": stats["fallbacks"], "corpus_repaired_answers": usage["repaired"],
+        **{f"corpus_{k}": v for k, v in usage.items() if k.startswith("repair_")},
+    }
+
+
 def _first(inbox: Any, child: Any, timeout: float = 60) -> Any:
     """The child's first message, or an error as soon as the child is gone."""
     deadline = time.monotonic() + timeout
@@ -323,16 +414,17 @@ def _first(inbox: Any, child: Any, timeout: float = 60) -> Any:
 
 
 def run(articles: int = 200, feeds: int = 40, delay: float = 0.3, concurrency: int = 8,
-        naive: bool = True, memory: bool = True) -> dict[str, Any]:
+        naive: bool = True, memory: bool = True, corpus_digest: bool = True) -> dict[str, Any]:
     """Run every phase once and return the figures (see the module docstring)."""
     logging.disable(logging.WARNING)  # the pipeline's per-feed info/warnings are not the output
     try:
-        return _run(articles, feeds, delay, concurrency, naive, memory)
+        return _run(articles, feeds, delay, concurrency, naive, memory, corpus_digest)
     finally:
         logging.disable(logging.NOTSET)
 
 
-def _run(articles: int, feeds: int, delay: float, concurrency: int, naive: bool, memory: bool) -> dict[str, Any]:
+def _run(articles: int, feeds: int, delay: float, concurrency: int, naive: bool, memory: bool,
+         corpus_digest: bool) -> dict[str, Any]:
     texts = corpus_articles(articles)
     ctx = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="digestbot-e2e-") as tmpdir:
@@ -343,11 +435,14 @@ def _run(articles: int, feeds: int, delay: float, concurrency: int, naive: bool,
         child = ctx.Process(target=_serve, args=(str(tmp / "feeds"), delay, reports, control), daemon=True)
         child.start()
         try:
-            web_root, slow_url, fast_url = _first(reports, child)
+            web_root, slow_url, fast_url, corpus_root, sloppy_url = _first(reports, child)
             feed_urls = [web_root + n for n in names]
             # each run's store path is set by _fresh_store; settings only need it for the probe
             result = asyncio.run(_all_runs(tmp, feed_urls, slow_url, fast_url, concurrency, naive,
                                            control, reports))
+            if corpus_digest:
+                result.update(asyncio.run(_corpus_digest_run(
+                    tmp, corpus_root, sloppy_url, fast_url, delay, concurrency, control, reports)))
             for trace in (True, False) if memory else ():
                 out = ctx.Queue()
                 probe = ctx.Process(target=_memory_probe, args=(
@@ -376,9 +471,10 @@ def _run(articles: int, feeds: int, delay: float, concurrency: int, naive: bool,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="20 articles in 4 feeds, no naive run")
+    parser.add_argument("--quick", action="store_true",
+                        help="20 articles in 4 feeds, no naive run, no corpus digest")
     args = parser.parse_args()
-    figures = run(20, 4, naive=False) if args.quick else run()
+    figures = run(20, 4, naive=False, corpus_digest=False) if args.quick else run()
     print(json.dumps(figures, indent=2, ensure_ascii=False, default=str))
 
 

@@ -128,6 +128,11 @@ class Summary:
     completion_tokens: int = 0
 
 
+# What a model answer may have repaired (see bot/summarize/openai_provider.py); each has a counter
+# column in `model_calls` and a `repair_<field>` figure in `Store.model_usage_since`.
+MODEL_REPAIRS = ("title", "emoji", "points", "section", "importance")
+
+
 @dataclass(frozen=True)
 class AlsoSource:
     url: str
@@ -164,6 +169,16 @@ class Highlight:
 
 
 @dataclass(frozen=True)
+class Headline:
+    """A story with nothing to summarise beyond its title: listed under "More headlines"."""
+
+    id: int
+    title: str
+    url: str
+    source: str
+
+
+@dataclass(frozen=True)
 class DigestStats:
     articles: int
     sources: int
@@ -174,6 +189,7 @@ class DigestStats:
     duplicates_merged: int
     feeds_failed: int
     offline_summaries: int = 0
+    headlines: int = 0  # stories listed by title only, after the items
 
 
 @dataclass(frozen=True)
@@ -187,6 +203,7 @@ class Digest:
     highlights: tuple[Highlight, ...]
     sections: tuple[DigestSection, ...]
     failed_feeds: tuple[tuple[str, str], ...] = ()  # (feed name, reason)
+    headlines: tuple[Headline, ...] = ()  # title-only stories, rendered last
     # The day's page on the published web archive ([site] base_url); attached when served by
     # DigestService, never stored (the address may change), so not part of to_dict().
     web_url: str | None = None
@@ -226,6 +243,7 @@ class Digest:
                 for s in self.sections
             ],
             "failed_feeds": [{"name": n, "reason": r} for n, r in self.failed_feeds],
+            "headlines": [dataclasses.asdict(h) for h in self.headlines],
         }
 
     @classmethod
@@ -260,6 +278,7 @@ class Digest:
                 for s in data["sections"]
             ),
             failed_feeds=tuple((f["name"], f["reason"]) for f in data.get("failed_feeds", [])),
+            headlines=tuple(Headline(**h) for h in data.get("headlines", [])),
         )
 
 

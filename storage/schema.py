@@ -161,30 +161,40 @@ MIGRATIONS: list[str] = [
     ALTER TABLE subscriptions ADD COLUMN include_words TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE subscriptions ADD COLUMN exclude_words TEXT NOT NULL DEFAULT '[]';
     """,
-    # full-text search over title, text and cached key points (storage/search.py). Chinese is cut
-    # into words by digestbot_segment (storage/segment.py, registered on every connection the
-    # store opens) before FTS5 tokenizes; the triggers keep the index in step with every write.
-    # The rowid is digestbot_search_key(published, id): ordered by publication time, so recency
-    # windows are rowid ranges FTS5 seeks to directly (see storage/segment.py).
+    # full-text search over title, text and the key points digests showed (storage/search.py).
+    # Chinese is cut into words by digestbot_segment (storage/segment.py, registered on every
+    # connection the store opens) before FTS5 tokenizes; the triggers keep the index in step with
+    # every write. The rowid is digestbot_search_key(published, id): ordered by publication time,
+    # so recency windows are rowid ranges FTS5 seeks to directly (see storage/segment.py).
+    # article_points holds, per article and digest language, the points a saved digest gave it
+    # (save_digest writes it; the migration fills it from the digests already stored).
     """
-    CREATE INDEX articles_content_hash ON articles(content_hash);
-    CREATE VIEW article_points (content_hash, points) AS
-        SELECT s.content_hash, group_concat(p.value, ' ')
-        FROM summaries s, json_each(s.payload, '$.points') p
-        WHERE s.kind = 'points' GROUP BY s.content_hash;
+    CREATE TABLE article_points (
+        article_id INTEGER NOT NULL,
+        language TEXT NOT NULL,
+        points TEXT NOT NULL,
+        PRIMARY KEY (article_id, language)
+    );
+    INSERT OR REPLACE INTO article_points (article_id, language, points)
+    SELECT json_extract(i.value, '$.id'), d.language,
+           (SELECT group_concat(p.value, ' ') FROM json_each(i.value, '$.points') p)
+    FROM digests d, json_each(d.payload, '$.sections') s, json_each(s.value, '$.items') i
+    WHERE json_extract(i.value, '$.id') IS NOT NULL
+    ORDER BY d.date;
     CREATE VIRTUAL TABLE article_search USING fts5(
         title, body, points, tokenize = 'porter unicode61 remove_diacritics 2'
     );
     INSERT OR REPLACE INTO article_search (rowid, title, body, points)
     SELECT digestbot_search_key(a.published, a.id), digestbot_segment(a.title),
            digestbot_segment(a.text),
-           digestbot_segment((SELECT points FROM article_points p WHERE p.content_hash = a.content_hash))
+           digestbot_segment((SELECT group_concat(points, ' ') FROM article_points p
+                              WHERE p.article_id = a.id))
     FROM articles a;
     CREATE TRIGGER article_search_insert AFTER INSERT ON articles BEGIN
         INSERT OR REPLACE INTO article_search (rowid, title, body, points)
         VALUES (digestbot_search_key(new.published, new.id), digestbot_segment(new.title),
                 digestbot_segment(new.text), digestbot_segment(
-                    (SELECT points FROM article_points WHERE content_hash = new.content_hash)));
+                    (SELECT group_concat(points, ' ') FROM article_points WHERE article_id = new.id)));
     END;
     CREATE TRIGGER article_search_update
     AFTER UPDATE OF title, text, content_hash, published ON articles BEGIN
@@ -192,22 +202,41 @@ MIGRATIONS: list[str] = [
         INSERT OR REPLACE INTO article_search (rowid, title, body, points)
         VALUES (digestbot_search_key(new.published, new.id), digestbot_segment(new.title),
                 digestbot_segment(new.text), digestbot_segment(
-                    (SELECT points FROM article_points WHERE content_hash = new.content_hash)));
+                    (SELECT group_concat(points, ' ') FROM article_points WHERE article_id = new.id)));
     END;
     CREATE TRIGGER article_search_delete AFTER DELETE ON articles BEGIN
         DELETE FROM article_search WHERE rowid = digestbot_search_key(old.published, old.id);
+        DELETE FROM article_points WHERE article_id = old.id;
     END;
-    CREATE TRIGGER article_search_points AFTER INSERT ON summaries WHEN new.kind = 'points' BEGIN
+    CREATE TRIGGER article_search_points AFTER INSERT ON article_points BEGIN
         UPDATE article_search
         SET points = digestbot_segment(
-            (SELECT points FROM article_points WHERE content_hash = new.content_hash))
+            (SELECT group_concat(points, ' ') FROM article_points WHERE article_id = new.article_id))
         WHERE rowid IN (SELECT digestbot_search_key(a.published, a.id) FROM articles a
-                        WHERE a.content_hash = new.content_hash);
+                        WHERE a.id = new.article_id);
+    END;
+    CREATE TRIGGER article_search_points_update AFTER UPDATE ON article_points BEGIN
+        UPDATE article_search
+        SET points = digestbot_segment(
+            (SELECT group_concat(points, ' ') FROM article_points WHERE article_id = new.article_id))
+        WHERE rowid IN (SELECT digestbot_search_key(a.published, a.id) FROM articles a
+                        WHERE a.id = new.article_id);
     END;
     """,
     # chat budgets: the bot-wide count per kind over the last hour, and pruning by age
     """
     CREATE INDEX user_requests_kind_at ON user_requests(kind, at);
+    """,
+    # summaries keyed by everything they depend on (title, text, model settings), not the text
+    # alone: rows keyed the old way would never be looked up again. model_calls counts the
+    # cosmetic repairs made to each kept answer (bot.models.MODEL_REPAIRS).
+    """
+    DELETE FROM summaries;
+    ALTER TABLE model_calls ADD COLUMN repair_title INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE model_calls ADD COLUMN repair_emoji INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE model_calls ADD COLUMN repair_points INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE model_calls ADD COLUMN repair_section INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE model_calls ADD COLUMN repair_importance INTEGER NOT NULL DEFAULT 0;
     """,
 ]
 

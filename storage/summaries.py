@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 
 from bot.models import (
+    MODEL_REPAIRS,
     Digest,
     Summary,
 )
@@ -14,12 +16,14 @@ from storage.base import StoreBase, _dt, _iso, _now
 
 class SummariesMixin(StoreBase):
     def get_summary(
-        self, content_hash: str, provider: str, model: str, language: str, kind: str
+        self, key: str, provider: str, model: str, language: str, kind: str
     ) -> Summary | None:
+        """The cached summary under `key` (bot/summarize/cache.py builds it; stored in the
+        `content_hash` column, the name of its first format)."""
         row = self._one(
             "SELECT payload FROM summaries WHERE content_hash = ? AND provider = ? AND model = ? "
             "AND language = ? AND kind = ?",
-            [content_hash, provider, model, language, kind],
+            [key, provider, model, language, kind],
         )
         if row is None:
             return None
@@ -27,7 +31,7 @@ class SummariesMixin(StoreBase):
         data["points"] = tuple(data["points"])
         return Summary(**data)
 
-    def put_summary(self, content_hash: str, summary: Summary) -> None:
+    def put_summary(self, key: str, summary: Summary) -> None:
         payload = json.dumps(
             {k: (list(v) if isinstance(v, tuple) else v) for k, v in summary.__dict__.items()},
             ensure_ascii=False,
@@ -37,7 +41,7 @@ class SummariesMixin(StoreBase):
                 "INSERT OR REPLACE INTO summaries (content_hash, provider, model, language, kind, "
                 "payload, created_at) VALUES (?,?,?,?,?,?,?)",
                 [
-                    content_hash, summary.provider, summary.model, summary.language,
+                    key, summary.provider, summary.model, summary.language,
                     summary.kind, payload, _iso(_now()),
                 ],
             )
@@ -50,19 +54,31 @@ class SummariesMixin(StoreBase):
         completion_tokens: int = 0,
         error: str | None = None,
         at: datetime | None = None,
+        repairs: Mapping[str, int] | None = None,
     ) -> None:
+        """One model call: its outcome, tokens, and how many of each field had to be repaired."""
+        counts = [int((repairs or {}).get(field, 0)) for field in MODEL_REPAIRS]
+        columns = ", ".join(f"repair_{field}" for field in MODEL_REPAIRS)
+        marks = ",".join("?" * len(MODEL_REPAIRS))
         with self.db.conn:
             self.db.execute(
-                "INSERT INTO model_calls (at, model, ok, prompt_tokens, completion_tokens, error) "
-                "VALUES (?,?,?,?,?,?)",
-                [_iso(at or _now()), model, int(ok), prompt_tokens, completion_tokens, error],
+                "INSERT INTO model_calls (at, model, ok, prompt_tokens, completion_tokens, error, "
+                f"{columns}) VALUES (?,?,?,?,?,?,{marks})",
+                [_iso(at or _now()), model, int(ok), prompt_tokens, completion_tokens, error, *counts],
             )
 
     def model_usage_since(self, since: datetime) -> dict[str, int]:
+        """Calls, failures, tokens, answers kept after a repair (`repaired`) and the repairs per
+        field (`repair_title`, `repair_emoji`, `repair_points`, `repair_section`, ...)."""
+        any_repair = " + ".join(f"repair_{field}" for field in MODEL_REPAIRS)
+        per_field = ", ".join(
+            f"COALESCE(SUM(repair_{field}), 0) AS repair_{field}" for field in MODEL_REPAIRS
+        )
         row = self._one(
             "SELECT COUNT(*) AS calls, COALESCE(SUM(1 - ok), 0) AS failures, "
             "COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens, "
-            "COALESCE(SUM(completion_tokens), 0) AS completion_tokens "
+            "COALESCE(SUM(completion_tokens), 0) AS completion_tokens, "
+            f"COALESCE(SUM(({any_repair}) > 0), 0) AS repaired, {per_field} "
             "FROM model_calls WHERE at >= ?",
             [_iso(since)],
         )
@@ -80,6 +96,15 @@ class SummariesMixin(StoreBase):
                     json.dumps(digest.to_dict(), ensure_ascii=False), _iso(_now()),
                 ],
             )
+            # The points each item showed become searchable (storage/schema.py: article_search);
+            # unchanged rows are left alone so the index is not rewritten on every rebuild.
+            for item in digest.items():
+                self.db.execute(
+                    "INSERT INTO article_points (article_id, language, points) VALUES (?,?,?) "
+                    "ON CONFLICT (article_id, language) DO UPDATE SET points = excluded.points "
+                    "WHERE points <> excluded.points",
+                    [item.id, digest.language, " ".join(item.points)],
+                )
 
     def get_digest(self, date: str, language: str) -> Digest | None:
         row = self._one(

@@ -101,9 +101,10 @@ async def test_build_digest_groups_sections_ranks_and_counts(store: Store, fille
     launch, same = filled["launch"], filled["same"]
     assert launch.id in ids and same.id not in ids
     item = next(i for i in items if i.id == launch.id)
-    # the copy under another URL, and the feed that repeated the very same URL, are both sources
-    assert [(a.source, a.url) for a in item.also] == [("源乙", same.url), ("源丁", launch.url)]
-    assert item.url == launch.url and item.source == "源甲"
+    # the copy under another URL is "also reported by"; the feed that repeated the very same URL is
+    # the same source (one name per URL: no feed here is the publisher, so the first by name)
+    assert [(a.source, a.url) for a in item.also] == [("源乙", same.url)]
+    assert item.url == launch.url and item.source == min("源甲", "源丁")
     # sections: keyword (发布 → products), feed hints (industry, tutorials), fallback "other"
     assert [(s.key, [i.id for i in s.items]) for s in digest.sections] == [
         ("products", [launch.id]), ("industry", [filled["funding"].id]),
@@ -116,7 +117,8 @@ async def test_build_digest_groups_sections_ranks_and_counts(store: Store, fille
     assert s.original_chars == sum(filled[k].original_chars for k in ("launch", "funding", "howto", "misc"))
     assert s.summary_chars == sum(len(p) for i in items for p in i.points) > 0
     assert s.duplicates_merged == 2  # one article folded into the story + one repeated sighting
-    assert s.sources == 4 and s.feeds_failed == 1 and s.offline_summaries == 0
+    # the names shown: 源丁 (launch, and misc), 源乙 (funding, and launch's copy), 源丙 (howto)
+    assert s.sources == 3 and s.feeds_failed == 1 and s.offline_summaries == 0
     assert s.efficiency_percent == round(s.original_chars / s.summary_chars * 100 - 100)
     assert digest.failed_feeds == (("坏源", "HTTP 404"),)
     assert digest.title == "AI 产业日报 · 2026-11-28"

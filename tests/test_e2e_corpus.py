@@ -80,12 +80,12 @@ async def test_fetch_twice_then_digest(corpus: Path, tmp_path: Path) -> None:
     assert stats["summary_chars"] == sum(len(p) for i in items for p in i["points"])
     assert stats["duplicates_merged"] > 0
 
-    # Set B: the same 20 Google AI posts in an official RSS and an aggregator's Atom feed.
+    # Set B: the same 20 Google AI posts (the same URLs) in an official RSS and an aggregator's Atom
+    # feed: one source per URL, so "also reported by" never repeats the item's own URL.
     google = [i for i in items if i["source"] in (OFFICIAL, AGGREGATOR)]
     assert google, "the Google AI stories of that week are in the digest"
     for item in google:
-        other = AGGREGATOR if item["source"] == OFFICIAL else OFFICIAL
-        assert other in [a["source"] for a in item["also"]], item
+        assert item["url"] not in [a["url"] for a in item["also"]], item
     urls = [i["url"] for i in items]
     assert len(urls) == len(set(urls)), "no story appears twice"
 

@@ -89,7 +89,8 @@ def test_json_is_stable_valid_and_round_trips() -> None:
     text = render_json(digest)
     data = json.loads(text)
     assert check_schema(data, DIGEST_JSON_SCHEMA) == []
-    assert list(data) == ["date", "language", "title", "stats", "highlights", "sections", "failed_feeds"]
+    assert list(data) == ["date", "language", "title", "stats", "highlights", "sections", "failed_feeds",
+                          "headlines"]
     assert "产业资讯" in text  # ensure_ascii=False
     assert render_json(Digest.from_dict(data)) == text
     try:

@@ -1,4 +1,5 @@
-"""Property tests: for any feed text, Telegram and Discord accept every message and no item is lost."""
+"""Property tests: for any feed text, Telegram and Discord accept every message and no item is lost
+(headlines included: the list that ends a digest must fit the platforms' limits too)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from test_render_support import button_ids, discord_errors, telegram_errors
 
 from bot.digest.discord_render import render_discord
 from bot.digest.telegram_render import render_telegram
-from bot.models import AlsoSource, Digest, DigestItem, DigestSection, DigestStats, Highlight
+from bot.models import (
+    AlsoSource,
+    Digest,
+    DigestItem,
+    DigestSection,
+    DigestStats,
+    Headline,
+    Highlight,
+)
 
 HOSTILE = [
     "@everyone", "@here", "<@123>", "<b>", "</blockquote>", "&amp;", "&", "<", ">", '"', "'",
@@ -55,14 +64,19 @@ def digests(draw: st.DrawFn) -> Digest:
         for j, k in enumerate(keys)
         if bounds[j + 1] > bounds[j]
     )
+    headlines = tuple(
+        Headline(id=10**6 + k, title=draw(text), url=draw(urls), source=draw(text))
+        for k in range(draw(st.integers(0, 40)))
+    )
     return Digest(
         date=date(2026, 1, 1),
         language=draw(st.sampled_from(["zh", "en"])),
         title=draw(text),
-        stats=DigestStats(n, 1, 10**9, 1, 1, 10**6, 3, 2, 1),
+        stats=DigestStats(n, 1, 10**9, 1, 1, 10**6, 3, 2, 1, len(headlines)),
         highlights=tuple(Highlight(id=i.id, title=i.title, emoji=i.emoji) for i in items[:10]),
         sections=sections,
         web_url=draw(st.one_of(st.none(), urls)),  # the "read on the web" link of [site] base_url
+        headlines=headlines,
     )
 
 

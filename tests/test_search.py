@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.cli import main
-from bot.models import NewArticle, Summary
+from bot.models import Digest, DigestItem, DigestSection, DigestStats, NewArticle, Summary
 from bot.search import SearchError, search
 from storage import Store
 from storage.schema import MIGRATIONS
@@ -112,14 +112,22 @@ def test_the_index_follows_inserts_updates_and_key_points(store: Store) -> None:
     assert found(store, "launch") == [n]  # searchable right after it was stored
     store.update_article_text(n, "Now the text talks about 大模型 and compilers.", 40, "hash-new")
     assert found(store, "compilers") == [n] and found(store, "大模型") == [n] and found(store, "chips") == []
-    store.put_summary("hash-new", Summary(title="t", emoji="x", points=("微软与初创公司合作。", "Quantum sensors"),
-                                          section=None, importance=0.5, provider="extractive",
-                                          model="x", language="zh"))
-    assert found(store, "微软") == [n] and found(store, "quantum") == [n]
+    store.save_digest(_digest(n, ("微软与初创公司合作。", "Quantum sensors"), "zh"))
+    assert found(store, "微软") == [n] and found(store, "quantum") == [n]  # the points a digest showed
+    store.save_digest(_digest(n, ("Robotics arms",), "en"))  # the other language's points join them
+    assert found(store, "robotics") == [n] and found(store, "quantum") == [n]
     store.put_summary("hash-new", Summary(title="t", emoji="x", points=("Much longer detail",), section=None,
                                           importance=0.5, provider="extractive", model="x", language="zh",
                                           kind="detail"))
     assert found(store, "detail") == []  # only the key points of the digest are indexed
+
+
+def _digest(article_id: int, points: tuple[str, ...], language: str) -> Digest:
+    item = DigestItem(id=article_id, title="t", emoji="x", url="https://example.com/x", source="S",
+                      published=NOW, points=points)
+    return Digest(date=NOW.date(), language=language, title="d",
+                  stats=DigestStats(1, 1, 10, 10, 1, 0, 0, 0),
+                  highlights=(), sections=(DigestSection("other", "Other", (item,)),))
 
 
 def test_migration_builds_the_index_for_an_existing_store(tmp_path: Path) -> None:
@@ -135,8 +143,8 @@ def test_migration_builds_the_index_for_an_existing_store(tmp_path: Path) -> Non
         "'2025-07-20T00:00:00+00:00', 'zh', '这篇文章谈到了人工智能芯片。', 14, 'h1', 1, '2025-07-20')"
     )
     conn.execute(
-        "INSERT INTO summaries VALUES ('h1', 'extractive', 'x', 'en', 'points', ?, '2025-07-20')",
-        [json.dumps({"points": ["Old points about robotics"]})],
+        "INSERT INTO digests VALUES ('2025-07-20', 'en', ?, '2025-07-20')",
+        [json.dumps(_digest(1, ("Old points about robotics",), "en").to_dict())],
     )
     conn.commit()
     conn.close()

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from bot.config import Settings
-from bot.summarize.openai_provider import parse_json, strip_foreign_links, validate
+from bot.summarize.openai_provider import (
+    Checked,
+    parse_json,
+    shorten_point,
+    strip_foreign_links,
+    validate,
+)
 from bot.summarize.prompts import BEGIN, END, build_messages, response_schema, truncate_at_sentence
 
 SECTIONS = Settings().section_keys()
@@ -24,59 +30,99 @@ def good(**over: object) -> dict[str, object]:
     return data
 
 
-def check(data: dict[str, object], kind: str = "points", language: str = "en") -> tuple:
-    return validate(data, kind=kind, language=language, sections=SECTIONS, source=SOURCE)
+def check(data: dict[str, object], kind: str = "points", language: str = "en") -> Checked:
+    return validate(data, kind=kind, language=language, sections=SECTIONS, source=SOURCE,
+                    article_title="OpenAI ships a model")
 
 
 def test_valid_answer_passes_and_keeps_source_links() -> None:
-    title, emoji, points, section, importance = check(good())
-    assert points[1] == "Details at https://openai.com/blog"
-    assert (title, emoji, section, importance) == ("OpenAI releases a model", "🤖", "products", 0.8)
+    checked = check(good())
+    assert checked.points[1] == "Details at https://openai.com/blog"
+    assert (checked.title, checked.emoji, checked.section, checked.importance) == (
+        "OpenAI releases a model", "🤖", "products", 0.8)
+    assert checked.repairs == {}
 
 
 @pytest.mark.parametrize(
     "bad",
     [
-        {"title": ""},
-        {"title": 42},
-        {"title": "x" * 300},
-        {"emoji": "robot"},
-        {"emoji": ""},
-        {"emoji": "🤖" * 9},
-        {"points": ["only one"]},
-        {"points": ["a", "b", "c", "d"]},
         {"points": "not a list"},
-        {"points": ["a", "b", 3]},
-        {"points": ["a", "b", "x" * 400]},
-        {"section": "gossip"},
-        {"section": None},
-        {"importance": "high"},
-        {"importance": True},
-        {"importance": float("nan")},
+        {"points": []},
+        {"points": [3, None]},
+        {"points": ["", "   "]},
+        {"points": ["只有中文。", "也是中文。"]},  # an English digest: no point in its language
     ],
 )
-def test_invalid_fields_are_rejected(bad: dict[str, object]) -> None:
+def test_an_answer_without_a_usable_point_is_rejected(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         check(good(**bad))
 
 
+@pytest.mark.parametrize(
+    ("bad", "field", "expect"),
+    [
+        ({"title": ""}, "title", "OpenAI ships a model"),
+        ({"title": 42}, "title", "OpenAI ships a model"),
+        ({"title": "x" * 300}, "title", "OpenAI ships a model"),
+        ({"title": "模型发布了"}, "title", "OpenAI ships a model"),
+        ({"emoji": "robot"}, "emoji", "🚀"),  # "released" in the source: the launch emoji
+        ({"emoji": ""}, "emoji", "🚀"),
+        ({"emoji": "🤖" * 9}, "emoji", "🚀"),
+        ({"section": "gossip"}, "section", None),
+        ({"section": None}, "section", None),
+        ({"importance": "high"}, "importance", None),
+        ({"importance": True}, "importance", None),
+        ({"importance": float("nan")}, "importance", None),
+    ],
+)
+def test_cosmetic_faults_are_repaired_and_counted(bad: dict[str, object], field: str, expect: object) -> None:
+    checked = check(good(**bad))
+    assert checked.repairs == {field: 1}
+    assert len(checked.points) == 3
+    value = getattr(checked, field)
+    if field == "importance":
+        assert 0.0 <= value <= 1.0
+    else:
+        assert value == expect
+
+
+def test_points_are_dropped_cut_or_trimmed_never_the_answer() -> None:
+    long_point = "The model is fast. " * 20  # 380 characters of whole sentences
+    checked = check(good(points=["A model was released.", 7, long_point, "It is fast.", "Extra one."]))
+    assert checked.points[0] == "A model was released."
+    assert checked.points[1].endswith("fast.") and len(checked.points[1]) <= 220
+    assert checked.points[2] == "It is fast."
+    assert checked.repairs == {"points": 3}  # one not a string, one cut, one over the three asked
+    one = check(good(points=["x" * 400]))
+    assert len(one.points[0]) <= 220 and one.points[0].endswith("…")
+
+
+def test_a_cut_point_ends_at_a_sentence_or_clause_boundary() -> None:
+    assert shorten_point("First sentence here. Second one is much longer than that.", 30) == (
+        "First sentence here.")
+    assert shorten_point("甲乙丙丁戊己庚辛，壬癸子丑寅卯辰巳午未申酉戌亥", 16) == "甲乙丙丁戊己庚辛…"
+    assert shorten_point("short", 30) == "short"
+
+
 def test_importance_is_clamped_and_language_is_enforced() -> None:
-    assert check(good(importance=7))[4] == 1.0
-    assert check(good(importance=-1))[4] == 0.0
+    assert check(good(importance=7)).importance == 1.0
+    assert check(good(importance=-1)).importance == 0.0
     with pytest.raises(ValueError):  # a Chinese digest needs Chinese points
         check(good(), language="zh")
     zh = good(title="OpenAI 发布新模型", points=["发布了新模型。", "速度很快。", "面向付费用户。"])
-    assert check(zh, language="zh")[2][0] == "发布了新模型。"
+    assert check(zh, language="zh").points[0] == "发布了新模型。"
     with pytest.raises(ValueError):
         check(zh, language="en")
 
 
-def test_detail_needs_five_to_eight_points() -> None:
+def test_detail_keeps_up_to_eight_points() -> None:
     long_source = " ".join(f"Sentence {i}." for i in range(20))
     five = good(points=[f"Point {i}." for i in range(5)])
-    assert len(validate(five, kind="detail", language="en", sections=SECTIONS, source=long_source)[2]) == 5
-    with pytest.raises(ValueError):
-        validate(good(), kind="detail", language="en", sections=SECTIONS, source=long_source)
+    assert len(validate(five, kind="detail", language="en", sections=SECTIONS, source=long_source).points) == 5
+    ten = good(points=[f"Point {i}." for i in range(10)])
+    checked = validate(ten, kind="detail", language="en", sections=SECTIONS, source=long_source)
+    assert len(checked.points) == 8 and checked.repairs == {"points": 2}
+    assert len(validate(good(), kind="detail", language="en", sections=SECTIONS, source=long_source).points) == 3
 
 
 def test_links_not_in_source_are_dropped() -> None:

@@ -12,7 +12,7 @@ from fakes.openai_server import FakeOpenAI
 
 from bot.config import Settings, SummarizerSettings
 from bot.ingest.urls import content_hash
-from bot.models import Article
+from bot.models import Article, Summary
 from bot.summarize.prompts import BEGIN, END
 from bot.summarize.service import SummaryService
 
@@ -98,7 +98,7 @@ async def test_same_article_in_two_languages_and_kinds_is_cached_separately(fake
     assert fake.calls == 3
 
 
-@pytest.mark.parametrize("mode", ["malformed", "429", "500", "bad_fields"])
+@pytest.mark.parametrize("mode", ["malformed", "429", "500", "no_points"])
 async def test_each_failure_falls_back_and_is_not_cached(mode, fake, service, store) -> None:
     fake.mode = mode
     s = await service.summarize_article(article(1), "en")
@@ -179,11 +179,80 @@ async def test_concurrency_is_bounded(fake, store) -> None:
     assert peak == 2 and fake.calls == 8
 
 
-async def test_duplicate_content_costs_one_call(fake, service) -> None:
+async def test_the_same_story_in_two_feeds_costs_one_call(fake, service) -> None:
     text = "Same story in two feeds. It is identical. Word for word."
-    a, b = article(1, text), article(2, text)
+    a, b = article(1, text, "One story"), article(2, text, "One story")
     out = await service.summarize_many([a, b], "en")
     assert fake.calls == 1 and out[1] == out[2]
+
+
+async def test_different_stories_with_the_same_stub_never_share_a_summary(fake, store) -> None:
+    """A feed that gives every entry the same description: each story is its own summary, and the
+    calls run side by side instead of queueing behind one lock."""
+    stub = "Organization: Anthropic | Source: Anthropic (news). More on the website today."
+    arts = [article(i, stub, f"Anthropic announcement number {i}") for i in range(1, 18)]
+    fake.delay = 0.05
+    svc = SummaryService(store, settings_for(fake.base_url, concurrency=8))
+    in_flight = peak = 0
+    original = svc.model.summarize  # type: ignore[union-attr]
+
+    async def counting(*args: object) -> object:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            return await original(*args)
+        finally:
+            in_flight -= 1
+
+    svc.model.summarize = counting  # type: ignore[union-attr,method-assign]
+    out = await svc.summarize_many(arts, "en")
+    await svc.aclose()
+    assert fake.calls == 17 and peak == 8
+    assert len({s.title for s in out.values()}) == 17
+
+
+async def test_extractive_summaries_of_a_shared_stub_differ_by_title(store) -> None:
+    svc = SummaryService(store, Settings())
+    text = "The lab shared an update. It is about its models."
+    out = await svc.summarize_many([article(1, text, "First news"), article(2, text, "Second news")], "en")
+    assert out[1].title == "First news" and out[2].title == "Second news"
+
+
+async def test_rows_cached_under_the_old_key_are_never_served(fake, service, store) -> None:
+    a = article(1)
+    stale = Summary(title="Another story", emoji="📰", points=("Not this story.",), section="other",
+                    importance=0.1, provider="openai", model="fake-model", language="en")
+    store.put_summary(content_hash(a.text), stale)  # the text-only key of the first format
+    fresh = await service.summarize_article(a, "en")
+    assert fake.calls == 1 and fresh.title != "Another story"
+
+
+async def test_a_change_of_model_settings_is_a_new_key(fake, store) -> None:
+    first = SummaryService(store, settings_for(fake.base_url))
+    await first.summarize_article(article(1), "en")
+    await first.aclose()
+    other = SummaryService(store, settings_for(fake.base_url, max_output_tokens=200))
+    await other.summarize_article(article(1), "en")
+    await other.aclose()
+    assert fake.calls == 2
+
+
+async def test_a_sloppy_answer_is_repaired_kept_and_counted(fake, service, store) -> None:
+    """Valid JSON, but the emoji is a word, the section unknown and the points far too long."""
+    fake.mode = "sloppy"
+    fake.section = "Breaking News"
+    text = " ".join(f"Acme raised {i} million dollars in funding from investors on day {i}." for i in range(1, 30))
+    s = await service.summarize_article(article(1, text, "Acme raises money"), "en")
+    assert not s.fallback and s.provider == "openai"
+    assert s.emoji == "💰"  # from the keywords: a funding story
+    assert s.section is None  # the digest's offline classifier decides
+    assert len(s.points) == 3 and all(len(p) <= 220 for p in s.points)
+    assert all(p.endswith(".") for p in s.points)  # cut after a whole sentence
+    usage = store.model_usage_since(datetime(2000, 1, 1, tzinfo=UTC))
+    assert usage["calls"] == 1 and usage["failures"] == 0 and usage["repaired"] == 1
+    assert (usage["repair_emoji"], usage["repair_section"], usage["repair_points"]) == (1, 1, 3)
+    assert service.stats["repaired"] == 1 and service.stats["fallbacks"] == 0
 
 
 async def test_summarize_text_uses_cache(fake, service) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.config import Settings
 from bot.digest import stats as digest_stats
 from bot.digest.sections import classify
+from bot.digest.stories import Story, story, usable_text
 from bot.digest.strings import t
 from bot.digest.text import MAX_POINT, MAX_SOURCE, MAX_TITLE, clean, clip
 from bot.models import (
@@ -23,6 +25,7 @@ from bot.models import (
     DigestSection,
     DigestStats,
     Feed,
+    Headline,
     Highlight,
     Summary,
 )
@@ -43,14 +46,18 @@ class Summarizer(Protocol):
 
 @dataclass(frozen=True)
 class _Candidate:
-    article: Article
+    story: Story
     summary: Summary
-    sources: tuple[AlsoSource, ...]  # every (url, source) that carried the story
 
-    def rank_key(self) -> tuple[float, int, float, int]:
-        """Higher importance, more sources, more recent first; the id keeps ties stable."""
+    @property
+    def article(self) -> Article:
+        return self.story.article
+
+    def rank_key(self) -> tuple[float, int, float, str]:
+        """Higher importance, more reports, more recent first; the URL keeps ties stable (an id
+        would follow the order the feeds happened to be fetched in)."""
         recency = self.article.published.timestamp()
-        return (-_importance(self.summary), -len(self.sources), -recency, self.article.id)
+        return (-_importance(self.summary), -self.story.reports, -recency, self.article.url)
 
 
 def _importance(summary: Summary) -> float:
@@ -77,11 +84,6 @@ def digest_title(settings: Settings, day: date, language: str) -> str:
     return t(language, "title", date=day.isoformat())
 
 
-def _representative(group: Sequence[Article]) -> Article:
-    """The story's first article in the window (lowest id): stable across rebuilds."""
-    return min(group, key=lambda a: a.id)
-
-
 def _missing_summary(article: Article, language: str) -> Summary:
     """Only if a summarizer broke its promise of one summary per article: title, no points."""
     return Summary(
@@ -90,36 +92,66 @@ def _missing_summary(article: Article, language: str) -> Summary:
     )
 
 
-def _item(candidate: _Candidate, language: str) -> DigestItem:
-    article, summary = candidate.article, candidate.summary
-    # One "also reported by" entry per other outlet: a second feed carrying the very same URL is
-    # still a second source of the story, so entries are told apart by source, not by URL.
-    own_source = clip(clean(article.source), MAX_SOURCE)
-    seen = {(article.url, own_source)}
-    seen_sources = {own_source}
-    also: list[AlsoSource] = []
-    for src in candidate.sources:
-        source = clip(clean(src.source), MAX_SOURCE)
-        if (src.url, source) in seen or source in seen_sources:
-            continue
-        seen.add((src.url, source))
-        seen_sources.add(source)
-        also.append(AlsoSource(url=src.url, source=source))
-    points = tuple(p for p in (clip(clean(p), MAX_POINT) for p in summary.points) if p)
+def _point_key(point: str) -> str:
+    """Two points are the same point when they differ only in case, spacing or punctuation."""
+    return re.sub(r"\W+", "", point).lower()
+
+
+def _item(candidate: _Candidate, points: tuple[str, ...], language: str) -> DigestItem:
+    article, summary, told = candidate.article, candidate.summary, candidate.story
+    also = tuple(
+        AlsoSource(url=a.url, source=clip(clean(a.source), MAX_SOURCE) or t(language, "unknown_source"))
+        for a in told.also
+    )
     title = clip(clean(summary.title) or clean(article.title), MAX_TITLE) or t(language, "untitled")
     return DigestItem(
         id=article.id,
         title=title,
         emoji=clip(clean(summary.emoji), 8) or DEFAULT_EMOJI,
         url=article.url,
-        source=clip(clean(article.source), MAX_SOURCE) or t(language, "unknown_source"),
+        source=clip(clean(told.source), MAX_SOURCE) or t(language, "unknown_source"),
         published=article.published,
         points=points,
-        also=tuple(also),
+        also=also,
         importance=_importance(summary),
         original_chars=article.original_chars,
         fallback=bool(summary.fallback),
     )
+
+
+def _headline(told: Story, language: str) -> Headline:
+    article = told.article
+    return Headline(
+        id=article.id,
+        title=clip(clean(article.title), MAX_TITLE) or t(language, "untitled"),
+        url=article.url,
+        source=clip(clean(told.source), MAX_SOURCE) or t(language, "unknown_source"),
+    )
+
+
+def _choose(
+    candidates: Sequence[_Candidate], max_items: int
+) -> tuple[list[tuple[_Candidate, tuple[str, ...]]], list[_Candidate]]:
+    """Items in rank order, each with the points no higher-ranked item already says; a candidate
+    left with no point of its own is not an item (it becomes a headline)."""
+    chosen: list[tuple[_Candidate, tuple[str, ...]]] = []
+    bare: list[_Candidate] = []
+    said: set[str] = set()
+    for candidate in candidates:
+        if len(chosen) >= max_items:
+            break
+        points: list[str] = []
+        for raw in candidate.summary.points:
+            point = clip(clean(raw), MAX_POINT)
+            key = _point_key(point)
+            if point and key and key not in said:
+                said.add(key)
+                points.append(point)
+        if points:
+            chosen.append((candidate, tuple(points)))
+        else:
+            bare.append(candidate)
+    return chosen, bare
 
 
 def _section_of(
@@ -134,7 +166,8 @@ def _section_of(
 
 
 def compute_stats(
-    items: Sequence[DigestItem], duplicates_merged: int, feeds_failed: int, language: str
+    items: Sequence[DigestItem], duplicates_merged: int, feeds_failed: int, language: str,
+    headlines: int = 0,
 ) -> DigestStats:
     """The header figures; see bot/digest/stats.py for the reading-time and efficiency definitions."""
     points = [p for item in items for p in item.points]
@@ -151,7 +184,21 @@ def compute_stats(
         duplicates_merged=duplicates_merged,
         feeds_failed=feeds_failed,
         offline_summaries=sum(1 for item in items if item.fallback),
+        headlines=headlines,
     )
+
+
+def window_stories(store: Store, start: datetime, end: datetime) -> list[Story]:
+    """Every story published in [start, end), each told by its best representative."""
+    groups: dict[int, list[Article]] = {}
+    for article in store.articles_between(start, end):
+        groups.setdefault(article.story_id, []).append(article)
+    feeds = {f.id: f for f in store.list_feeds(include_disabled=True)}
+    usable = {key: value for group in groups.values() for key, value in usable_text(group).items()}
+    return [
+        story(group, store.story_sources(story_id), usable, feeds)
+        for story_id, group in groups.items()
+    ]
 
 
 async def build_digest(
@@ -165,29 +212,23 @@ async def build_digest(
 ) -> Digest:
     """Build, store and return the digest of `day` in `language` (stored: re-renders identically)."""
     start, end = digest_window(settings, day, now)
-    articles = store.articles_between(start, end)
-    stories: dict[int, list[Article]] = {}
-    for article in articles:
-        stories.setdefault(article.story_id, []).append(article)
-    reps = [_representative(group) for group in stories.values()]
+    told = window_stories(store, start, end)
+    # A story with nothing beyond its title costs no summary: it is listed as a headline.
+    with_text = [s for s in told if s.usable_chars > 0]
+    reps = [s.article for s in with_text]
     by_id = await summaries.summarize_many(reps, language) if reps else {}
-
     candidates = [
-        _Candidate(
-            article=rep,
-            summary=by_id.get(rep.id) or _missing_summary(rep, language),
-            sources=tuple(store.story_sources(rep.story_id)),
-        )
-        for rep in reps
+        _Candidate(story=s, summary=by_id.get(s.article.id) or _missing_summary(s.article, language))
+        for s in with_text
     ]
     candidates.sort(key=_Candidate.rank_key)
-    chosen = candidates[: settings.digest.max_items]
+    chosen, bare = _choose(candidates, settings.digest.max_items)
 
-    feeds = {c.article.feed_id: store.get_feed(c.article.feed_id) for c in chosen}
+    feeds = {c.article.feed_id: store.get_feed(c.article.feed_id) for c, _ in chosen}
     by_section: dict[str, list[DigestItem]] = {}
     items: list[DigestItem] = []
-    for candidate in chosen:
-        item = _item(candidate, language)
+    for candidate, points in chosen:
+        item = _item(candidate, points, language)
         items.append(item)
         by_section.setdefault(_section_of(candidate, settings, feeds), []).append(item)
     sections = tuple(
@@ -195,14 +236,17 @@ async def build_digest(
         for sec in settings.digest.sections
         if by_section.get(sec.key)
     )
+    untold = [s for s in told if s.usable_chars == 0] + [c.story for c in bare]
+    untold.sort(key=lambda s: (-s.article.published.timestamp(), s.article.url))
+    headlines = tuple(_headline(s, language) for s in untold[: settings.digest.max_items])
     # Every other article of a story and every repeat sighting by another feed is one merged report.
-    duplicates = sum(max(0, len(c.sources) - 1) for c in chosen)
+    duplicates = sum(c.story.reports - 1 for c, _ in chosen)
     failing = store.failing_feeds()
     digest = Digest(
         date=day,
         language=language,
         title=digest_title(settings, day, language),
-        stats=compute_stats(items, duplicates, len(failing), language),
+        stats=compute_stats(items, duplicates, len(failing), language, len(headlines)),
         highlights=tuple(
             Highlight(id=i.id, title=i.title, emoji=i.emoji)
             for i in items[: settings.digest.highlights]
@@ -212,11 +256,12 @@ async def build_digest(
             (clean(f.name) or f.url, clean(f.last_error or "") or t(language, "no_reason"))
             for f in failing
         ),
+        headlines=headlines,
     )
     store.save_digest(digest)
     log.info(
-        "digest built day=%s language=%s window=%s..%s articles=%d stories=%d items=%d offline=%d",
-        day, language, start.isoformat(), end.isoformat(), len(articles), len(reps), len(items),
+        "digest built day=%s language=%s window=%s..%s stories=%d items=%d headlines=%d offline=%d",
+        day, language, start.isoformat(), end.isoformat(), len(told), len(items), len(headlines),
         digest.stats.offline_summaries,
     )
     saved = store.get_digest(day.isoformat(), language)

@@ -16,7 +16,7 @@ from functools import lru_cache
 from bot.digest import buttons
 from bot.digest.strings import stats_lines, t
 from bot.digest.text import MAX_SOURCE, MAX_TITLE, clean, clip, clip_cost, safe_url, utf16_len
-from bot.models import Button, Digest, DigestItem, Embed, OutMessage
+from bot.models import Button, Digest, DigestItem, Embed, Headline, OutMessage
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -133,6 +133,28 @@ def _header_embed(digest: Digest, shown: set[int], wanted: bool) -> Embed:
     return Embed(title=_fit(digest.title, TITLE_LIMIT) or "—", description=description.rstrip(), url=web)
 
 
+def _headline_embeds(headlines: Sequence[Headline], language: str) -> list[Embed]:
+    """The "More headlines" list (linked title · source, one line each) as embeds that each fit
+    Discord's description limit."""
+    name = _fit(t(language, "headlines_header"), 100)
+    lines = []
+    for h in headlines:
+        source = _esc(clip(clean(h.source), 40))
+        title = _fit(clip(clean(h.title), MAX_TITLE), 400) or escape_discord(t(language, "untitled"))
+        lines.append(f"• {_link(title, h.url)}" + (f" · {source}" if source else ""))
+    descriptions: list[str] = []
+    for line in lines:
+        if descriptions and utf16_len(descriptions[-1]) + 1 + utf16_len(line) <= DESCRIPTION_LIMIT:
+            descriptions[-1] += "\n" + line
+        else:
+            descriptions.append(line)
+    continued = escape_discord(t(language, "continued"))
+    return [
+        Embed(title=name if n == 0 else _fit(name + continued, TITLE_LIMIT), description=d)
+        for n, d in enumerate(descriptions)
+    ]
+
+
 def _embed_size(embed: Embed) -> int:
     return utf16_len(embed.title) + utf16_len(embed.description)
 
@@ -167,6 +189,10 @@ def render_discord(digest: Digest, sections: Sequence[str] = ()) -> list[OutMess
             embeds.append(embed)
             items.append(item)
         parts.append((heading, embeds, items))
+
+    if digest.headlines and not wanted:  # last; a subscription to some sections gets only those
+        for embed in _headline_embeds(digest.headlines, lang):
+            parts.append((f"**{embed.title}**", [embed], []))
 
     total = len(parts)
     messages = []

@@ -45,6 +45,7 @@ DIGEST_JSON_SCHEMA: dict[str, Any] = {
                     "duplicates_merged": _INT,
                     "feeds_failed": _INT,
                     "offline_summaries": _INT,
+                    "headlines": _INT,
                 }
             ),
             "highlights": {
@@ -79,6 +80,10 @@ DIGEST_JSON_SCHEMA: dict[str, Any] = {
                 ),
             },
             "failed_feeds": {"type": "array", "items": _obj({"name": _STR, "reason": _STR})},
+            "headlines": {
+                "type": "array",
+                "items": _obj({"id": _INT, "title": _STR, "url": _URL, "source": _STR}),
+            },
         }
     ),
 }

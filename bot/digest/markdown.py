@@ -6,7 +6,7 @@ import re
 
 from bot.digest.strings import fill, stats_lines, t
 from bot.digest.text import MAX_POINT, MAX_SOURCE, MAX_TITLE, clean, clip, safe_url
-from bot.models import Digest, DigestItem
+from bot.models import Digest, DigestItem, Headline
 
 # Backslash-escaped everywhere: every character that can open emphasis, code, a link, an image, raw
 # HTML, an entity, a table cell or strikethrough (CommonMark allows escaping any ASCII punctuation).
@@ -96,4 +96,14 @@ def render_markdown(digest: Digest) -> str:
             for name, reason in digest.failed_feeds
         ]
         out.append("")
+    if digest.headlines:  # last: stories with nothing beyond a title, one line each
+        out += [f"## {escape_inline(t(lang, 'headlines_header'))}", ""]
+        out += [_headline(h, lang) for h in digest.headlines]
+        out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _headline(headline: Headline, language: str) -> str:
+    title = escape_markdown(clip(clean(headline.title), MAX_TITLE)) or escape_inline(t(language, "untitled"))
+    source = escape_markdown(clip(clean(headline.source), MAX_SOURCE))
+    return f"- {link(title, headline.url)}" + (f" · {source}" if source else "")

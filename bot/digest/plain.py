@@ -60,4 +60,11 @@ def render_plain(digest: Digest) -> list[OutMessage]:
                 ),
             )
         )
+    if digest.headlines:  # last: stories with nothing beyond a title, one line each
+        lines = [
+            f"- {clip(clean(h.title), MAX_TITLE) or t(lang, 'untitled')} ({clip(clean(h.source), MAX_SOURCE)}) "
+            f"{clean(h.url)}"
+            for h in digest.headlines
+        ]
+        parts.append(OutMessage(text=f"== {t(lang, 'headlines_header')} ==\n\n" + "\n".join(lines)))
     return parts

@@ -10,8 +10,9 @@ from datetime import date, datetime
 
 from bot.config import Settings
 from bot.digest.builder import Summarizer, build_digest, digest_window
+from bot.digest.stories import representative, usable_text
 from bot.locks import KeyedLocks
-from bot.models import Digest
+from bot.models import Article, Digest
 from bot.site.links import day_url
 from storage import Store
 
@@ -37,24 +38,32 @@ class DigestService:
         self._warming: set[asyncio.Task[object]] = set()
 
     def warm(self, article_ids: Iterable[int], day: date, language: str, *, now: datetime) -> int:
-        """Start summarising freshly stored story heads of `day`'s window in the background.
+        """Start summarising the stories of freshly stored articles in `day`'s window, in the background.
 
         Called as each feed finishes, so model calls overlap the fetching of the other feeds; the
-        build later finds those summaries cached (or waits on the same in-flight call). Only worth
-        it with a model: offline summaries are CPU work in this very thread. Returns how many.
+        build later finds those summaries cached (or waits on the same in-flight call). Each story
+        is summarised through the article that represents it now (chosen by content, as the build
+        chooses it); a story with nothing beyond its title costs nothing. Only worth it with a
+        model: offline summaries are CPU work in this very thread. Returns how many were started.
         """
         if getattr(self.summaries, "provider", "extractive") == "extractive":
             return 0
         start, end = digest_window(self.settings, day, now)
-        heads = [
-            a for a in (self.store.get_article(i) for i in article_ids)
-            if a is not None and a.story_id == a.id and start <= a.published < end
-        ]
-        if heads:
-            task = asyncio.create_task(self.summaries.summarize_many(heads, language))
+        feeds = {f.id: f for f in self.store.list_feeds(include_disabled=True)}
+        reps: dict[int, Article] = {}
+        for article in (self.store.get_article(i) for i in article_ids):
+            if article is None or article.story_id in reps or not start <= article.published < end:
+                continue
+            group = [a for a in self.store.story_articles(article.story_id) if start <= a.published < end]
+            usable = usable_text(group)
+            rep = representative(group, usable, feeds)
+            if usable[rep.id] > 0:
+                reps[article.story_id] = rep
+        if reps:
+            task = asyncio.create_task(self.summaries.summarize_many(list(reps.values()), language))
             self._warming.add(task)
             task.add_done_callback(self._warming.discard)
-        return len(heads)
+        return len(reps)
 
     async def settle(self) -> None:
         """Wait for background summaries started by `warm` (they never raise for one article)."""

@@ -23,6 +23,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "feeds_failed": "；{n} 个订阅源抓取失败",
         "sentence_end": "。",
         "offline_note": "其中 {n} 条使用离线摘要（模型暂不可用）。",
+        "headlines_note": "另有 {n} 条仅有标题的报道列在文末。",
+        "headlines_header": "更多标题",
         "key_points": "要点解析：",
         "original_link": "原文链接：",
         "also": "同时报道：",
@@ -60,6 +62,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "feeds_failed": "; feeds that failed to fetch: {n}",
         "sentence_end": ".",
         "offline_note": "Items with an offline summary (the model was unavailable): {n}.",
+        "headlines_note": "{n} more stories with only a headline are listed at the end.",
+        "headlines_header": "More headlines",
         "key_points": "Key points:",
         "original_link": "Original: ",
         "also": "Also reported by: ",
@@ -110,7 +114,8 @@ def fill(language: str, key: str, escape: Callable[[str], str], **rendered: str)
 def stats_lines(
     stats: DigestStats, language: str, escape: Callable[[str], str], bold: Callable[[str], str]
 ) -> list[str]:
-    """The header's sentences (reading figures; counts and failed feeds; offline note when any)."""
+    """The header's sentences (reading figures; counts and failed feeds; offline and headlines
+    notes when any)."""
     reading = fill(
         language, "stats_reading", escape,
         original=bold(escape(number(stats.original_chars))),
@@ -128,4 +133,6 @@ def stats_lines(
     lines = [reading, counts]
     if stats.offline_summaries:
         lines.append(escape(t(language, "offline_note", n=number(stats.offline_summaries))))
+    if stats.headlines:
+        lines.append(escape(t(language, "headlines_note", n=number(stats.headlines))))
     return lines

@@ -16,7 +16,7 @@ from bot.digest import buttons
 from bot.digest.inert import inert_entities
 from bot.digest.strings import stats_lines, t
 from bot.digest.text import MAX_SOURCE, MAX_TITLE, clean, clip, clip_cost, safe_url, utf16_len
-from bot.models import Button, Digest, DigestItem, OutMessage
+from bot.models import Button, Digest, DigestItem, Headline, OutMessage
 
 LIMIT = 4096  # Telegram's message length, in UTF-16 code units to be safe
 MAX_ITEMS_PER_MESSAGE = 30  # keeps the inline keyboard (one button per article) usable
@@ -120,6 +120,32 @@ def _article(item: DigestItem, language: str, budget: int) -> str:
     return _fit(item.title, budget)  # unreachable with sane budgets; still never too long
 
 
+def _headline_chunks(headlines: Sequence[Headline], language: str, budget: int) -> list[str]:
+    """The "More headlines" lines (linked title · source), grouped into blocks that each fit
+    `budget` units and leave room under Telegram's 100 entities for the message's own tags."""
+    lines = []
+    for h in headlines:
+        source = _esc(clip(clean(h.source), 40))
+        tail = f" · {source}" if source else ""
+        title = _fit(clip(clean(h.title), MAX_TITLE), 400) or escape_telegram(t(language, "untitled"))
+        line = f"• {_a(title, h.url)}{tail}"
+        if utf16_len(line) > budget:  # an absurd budget: never let one line break the message
+            line = _fit(f"• {clean(h.title)}", budget)
+        lines.append(line)
+    chunks: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        candidate = "\n".join([*current, line])
+        if current and (utf16_len(candidate) > budget or entities(candidate) > MAX_ENTITIES - 10):
+            chunks.append("\n".join(current))
+            current = [line]
+        else:
+            current.append(line)
+    if current:
+        chunks.append("\n".join(current))
+    return chunks
+
+
 def entities(html: str) -> int:
     """Formatting entities in our HTML: feed text has every '<' escaped, so each tag is ours."""
     return html.count("<") - html.count("</")
@@ -207,6 +233,19 @@ def render_telegram(digest: Digest, sections: Sequence[str] = ()) -> list[OutMes
                     bodies.append(([], []))  # never leave a section title alone at the end
                 add(first_head)
             add(block, item, lead=cont_head)
+
+    if digest.headlines and not wanted:  # last; a subscription to some sections gets only those
+        first_head = _section_head(t(lang, "headlines_header"), lang, continued=False)
+        cont_head = _section_head(t(lang, "headlines_header"), lang, continued=True)
+        for index, chunk in enumerate(
+            _headline_chunks(digest.headlines, lang, room - utf16_len(cont_head) - 2)
+        ):
+            if index == 0:
+                blocks, _ = bodies[-1]
+                if blocks and over(blocks + [first_head, chunk]):
+                    bodies.append(([], []))  # never leave the list's title alone at the end
+                add(first_head)
+            add(chunk, lead=cont_head)
 
     total = len(bodies)
     messages: list[OutMessage] = []

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 
 from bot.models import Summary
+from bot.summarize.junk import usable_sentences
 from bot.summarize.text import cjk_ratio, split_sentences, tokens
 
 log = logging.getLogger(__name__)
 
 PROVIDER = "extractive"
-MODEL = "extractive-v1"
+MODEL = "extractive-v2"  # v2: junk sentences are never points
 MAX_SENTENCES = 60  # TextRank is quadratic; news leads carry the essentials anyway
 CJK_POINT_CHARS = 120
 LATIN_POINT_CHARS = 220
@@ -71,6 +71,18 @@ def pick_emoji(title: str, text: str) -> str:
         if any(w in haystack for w in words):
             return emoji
     return DEFAULT_EMOJI
+
+
+# For an answer whose emoji is unusable and whose keywords say nothing: one per default section.
+SECTION_EMOJI = {"products": "🚀", "industry": "💼", "tutorials": "📘", "other": DEFAULT_EMOJI}
+
+
+def emoji_for(section: str | None, title: str, text: str) -> str:
+    """An emoji chosen from the keywords of the article, else from its section, else 📰."""
+    emoji = pick_emoji(title, text)
+    if emoji == DEFAULT_EMOJI and section:
+        return SECTION_EMOJI.get(section, DEFAULT_EMOJI)
+    return emoji
 
 
 def estimate_importance(title: str, text: str) -> float:
@@ -184,16 +196,8 @@ def select_sentences(sentences: Sequence[str], k: int, title: str = "") -> list[
 
 
 def _candidates(title: str, text: str) -> list[str]:
-    norm_title = re.sub(r"\W+", "", title).lower()
-    seen: set[str] = set()
-    out = []
-    for s in split_sentences(text):
-        key = re.sub(r"\W+", "", s).lower()
-        if not key or key == norm_title or key in seen:
-            continue
-        seen.add(key)
-        out.append(s)
-    return out
+    """Sentences that may become points: never junk (code, markup, footers…), the title or a repeat."""
+    return usable_sentences(title, split_sentences(text))
 
 
 def point_count(kind: str, available: int) -> int:

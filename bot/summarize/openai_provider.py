@@ -1,4 +1,5 @@
-"""The OpenAI-compatible summarizer: one call per article, strict JSON, every field validated."""
+"""The OpenAI-compatible summarizer: one call per article, strict JSON, every field validated and
+cosmetic faults repaired (counted), so only an answer without a usable point is thrown away."""
 
 from __future__ import annotations
 
@@ -7,26 +8,30 @@ import logging
 import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.config import Settings, SummarizerSettings
 from bot.models import Summary
+from bot.summarize.extractive import emoji_for, estimate_importance
 from bot.summarize.prompts import (
     build_messages,
     max_point_chars,
     point_range,
     response_schema,
+    truncate_at_sentence,
 )
-from bot.summarize.text import cjk_ratio, has_cjk, split_sentences
+from bot.summarize.text import cjk_ratio, has_cjk
 
 log = logging.getLogger(__name__)
 
 PROVIDER = "openai"
 MAX_TITLE_CHARS = 200
 MAX_EMOJI_CHARS = 8  # one emoji can be several code points (ZWJ sequences, flags, VS16)
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]{}\"'，。；！？、）》」]+", re.I)
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]{}\"'，。；！？、）》」]+", re.IGNORECASE)
 _MD_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
+_SENTENCE_END = "。！？；.!?\"'”’」』）)"
 
 ClientFactory = Callable[[SummarizerSettings, str | None], Any]
 
@@ -58,7 +63,7 @@ def parse_json(content: str | None) -> dict[str, Any]:
     if not content:
         raise ValueError("empty reply")
     text = content.strip()
-    fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.S)
+    fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.DOTALL)
     if fenced:
         text = fenced.group(1).strip()
     try:
@@ -110,6 +115,62 @@ def _language_ok(value: str, language: str) -> bool:
     return True
 
 
+def shorten_point(point: str, limit: int) -> str:
+    """`point` cut to at most `limit` characters: after its last whole sentence that fits, else at a
+    clause or word boundary with an ellipsis (a model counts characters loosely)."""
+    if len(point) <= limit:
+        return point
+    whole = truncate_at_sentence(point, limit)
+    if whole and len(whole) >= limit // 3 and whole[-1] in _SENTENCE_END:
+        return whole
+    head = point[: limit - 1]
+    cut = max(head.rfind(c) for c in "，、：；,;:—")
+    if cut < limit // 3 and " " in head:
+        cut = head.rfind(" ")
+    if cut >= limit // 3:
+        head = head[:cut]
+    return head.rstrip(" ,;:，、：；—") + "…"
+
+
+class Checked(NamedTuple):
+    """A model answer after validation and repair; `repairs` counts what had to be fixed, by field."""
+
+    title: str
+    emoji: str
+    points: tuple[str, ...]
+    section: str | None  # None: unknown, the digest's offline classifier decides
+    importance: float
+    repairs: dict[str, int]
+
+
+def _points(
+    points: object, kind: str, language: str, source: str, repairs: Counter[str]
+) -> tuple[str, ...]:
+    """The usable points of an answer; a point is dropped, cut or kept, never the whole answer
+    unless none is left."""
+    _, high = point_range(kind)
+    limit = max_point_chars(language)
+    cleaned: list[str] = []
+    for p in points if isinstance(points, list) else []:
+        if not isinstance(p, str):
+            repairs["points"] += 1
+            continue
+        p = strip_foreign_links(p.strip(), source)
+        if not p or not _language_ok(p, language):
+            repairs["points"] += 1
+            continue
+        if len(p) > limit + 40:  # a little slack before cutting: models count characters loosely
+            p = shorten_point(p, limit)
+            repairs["points"] += 1
+        cleaned.append(p)
+    if len(cleaned) > high:
+        repairs["points"] += len(cleaned) - high
+        cleaned = cleaned[:high]
+    if not cleaned:
+        raise ValueError("no usable points" if isinstance(points, list) else "points is not a list")
+    return tuple(cleaned)
+
+
 def validate(
     data: dict[str, Any],
     *,
@@ -117,41 +178,41 @@ def validate(
     language: str,
     sections: Sequence[str],
     source: str,
-) -> tuple[str, str, tuple[str, ...], str, float]:
-    """Check every field; raise ValueError naming the first violation (the caller falls back)."""
-    title, emoji, points, section, importance = (
-        data.get("title"), data.get("emoji"), data.get("points"), data.get("section"),
-        data.get("importance"),
-    )
-    if not isinstance(title, str) or not title.strip() or len(title.strip()) > MAX_TITLE_CHARS:
-        raise ValueError("title missing or too long")
-    title = strip_foreign_links(title.strip(), source)
-    if not title or not _language_ok(title, language):
-        raise ValueError(f"title is not in {language}")
-    if not isinstance(emoji, str) or not is_emoji(emoji.strip()):
-        raise ValueError(f"emoji is not a short emoji: {str(emoji)[:20]!r}")
-    if not isinstance(points, list) or not all(isinstance(p, str) for p in points):
-        raise ValueError("points must be a list of strings")
-    low, high = point_range(kind)
-    available = len(split_sentences(source))
-    if not (min(low, max(1, available)) <= len(points) <= high):
-        raise ValueError(f"{len(points)} points, expected {low}-{high}")
-    limit = max_point_chars(language) + 40  # a little slack: models count characters loosely
-    cleaned = []
-    for p in points:
-        p = strip_foreign_links(p.strip(), source)
-        if not p or len(p) > limit:
-            raise ValueError("a point is empty or too long")
-        if not _language_ok(p, language):
-            raise ValueError(f"a point is not in {language}")
-        cleaned.append(p)
+    article_title: str = "",
+) -> Checked:
+    """Check every field and repair the cosmetic ones; raise ValueError only when no point is usable.
+
+    An over-long, empty or wrong-language title becomes the article's own title; an emoji that is
+    not one is chosen from the section and keywords; an unknown section is left to the offline
+    classifier; an over-long point is cut at a sentence boundary; a bad importance is estimated.
+    """
+    repairs: Counter[str] = Counter()
+    points = _points(data.get("points"), kind, language, source, repairs)
+    title = data.get("title")
+    if isinstance(title, str) and 0 < len(title.strip()) <= MAX_TITLE_CHARS:
+        title = strip_foreign_links(title.strip(), source)
+    if not isinstance(title, str) or not title or len(title) > MAX_TITLE_CHARS or not _language_ok(
+        title, language
+    ):
+        title = article_title.strip()[:MAX_TITLE_CHARS]
+        repairs["title"] += 1
+    section = data.get("section")
     if section not in sections:
-        raise ValueError(f"section {section!r} is not one of {list(sections)}")
-    if isinstance(importance, bool) or not isinstance(importance, int | float):
-        raise ValueError("importance is not a number")
-    if math.isnan(importance):
-        raise ValueError("importance is NaN")
-    return title, emoji.strip(), tuple(cleaned), str(section), min(1.0, max(0.0, float(importance)))
+        section = None
+        repairs["section"] += 1
+    emoji = data.get("emoji")
+    emoji = emoji.strip() if isinstance(emoji, str) else ""
+    if not is_emoji(emoji):
+        emoji = emoji_for(section, article_title, source)
+        repairs["emoji"] += 1
+    importance = data.get("importance")
+    if isinstance(importance, bool) or not isinstance(importance, int | float) or math.isnan(importance):
+        importance = estimate_importance(article_title, source)
+        repairs["importance"] += 1
+    return Checked(
+        title, emoji, points, None if section is None else str(section),
+        min(1.0, max(0.0, float(importance))), dict(repairs),
+    )
 
 
 class OpenAISummarizer:
@@ -177,8 +238,11 @@ class OpenAISummarizer:
             await self._client.close()
         self._client = None
 
-    async def summarize(self, title: str, text: str, language: str, kind: str) -> Summary:
-        """Ask the model once; raise on any transport error or invalid answer."""
+    async def summarize(
+        self, title: str, text: str, language: str, kind: str
+    ) -> tuple[Summary, dict[str, int]]:
+        """Ask the model once: the summary and the repairs its answer needed; raise on any
+        transport error or an answer without one usable point."""
         cfg = self.settings.summarizer
         sections = self.settings.section_keys()
         response = await self._get_client().chat.completions.create(
@@ -200,17 +264,18 @@ class OpenAISummarizer:
             if getattr(message, "refusal", None):
                 raise ValueError("the model refused")
             data = parse_json(message.content)
-            new_title, emoji, points, section, importance = validate(
-                data, kind=kind, language=language, sections=sections, source=f"{title}\n{text}"
+            checked = validate(
+                data, kind=kind, language=language, sections=sections, source=f"{title}\n{text}",
+                article_title=title,
             )
         except ValueError as exc:
             raise ModelOutputError(str(exc), prompt_tokens, completion_tokens) from exc
-        return Summary(
-            title=new_title,
-            emoji=emoji,
-            points=points,
-            section=section,
-            importance=importance,
+        summary = Summary(
+            title=checked.title,
+            emoji=checked.emoji,
+            points=checked.points,
+            section=checked.section,
+            importance=checked.importance,
             provider=PROVIDER,
             model=self.model,
             language=language,
@@ -218,3 +283,4 @@ class OpenAISummarizer:
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
         )
+        return summary, checked.repairs

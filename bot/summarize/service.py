@@ -12,6 +12,7 @@ from bot.locks import KeyedLocks
 from bot.models import Article, Summary
 from bot.summarize import extractive
 from bot.summarize.offload import OfflineRunner
+from bot.summarize.cache import summary_key
 from bot.summarize.openai_provider import (
     ClientFactory,
     ModelOutputError,
@@ -20,12 +21,6 @@ from bot.summarize.openai_provider import (
 from storage.store import Store
 
 log = logging.getLogger(__name__)
-
-
-def _content_hash(text: str) -> str:
-    from bot.ingest.urls import content_hash
-
-    return content_hash(text)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -59,7 +54,7 @@ class SummaryService:
         self._locks = KeyedLocks()
         self._stats = {
             "model_calls": 0, "cache_hits": 0, "fallbacks": 0, "prompt_tokens": 0,
-            "completion_tokens": 0,
+            "completion_tokens": 0, "repaired": 0,
         }
         self.model: OpenAISummarizer | None = None
         if cfg.provider == "openai":
@@ -74,7 +69,8 @@ class SummaryService:
 
     @property
     def stats(self) -> dict[str, int]:
-        """Counts for this process: model_calls, cache_hits, fallbacks, prompt/completion tokens."""
+        """Counts for this process: model_calls, cache_hits, fallbacks, prompt/completion tokens, and
+        repaired (model answers kept after a cosmetic repair)."""
         return dict(self._stats)
 
     @property
@@ -98,34 +94,34 @@ class SummaryService:
 
     async def summarize_article(self, article: Article, language: str, kind: str = "points") -> Summary:
         """One stored article's summary, from the cache when it has one."""
-        return await self._summarize(
-            article.content_hash, article.title, article.text, language, kind, article.id
-        )
+        return await self._summarize(article.title, article.text, language, kind, article.id)
 
     async def summarize_text(
         self, title: str, text: str, url: str, language: str, kind: str = "points"
     ) -> Summary:
-        """A page that is not in the store (`/summarize URL`), cached by the hash of its text."""
-        return await self._summarize(_content_hash(text), title, text, language, kind, url)
+        """A page that is not in the store (`/summarize URL`), cached like a stored article."""
+        return await self._summarize(title, text, language, kind, url)
 
     async def _summarize(
-        self, content_hash: str, title: str, text: str, language: str, kind: str, ref: object
+        self, title: str, text: str, language: str, kind: str, ref: object
     ) -> Summary:
         kind = "detail" if kind == "detail" else "points"
         if self.model is None:
-            return await self._extractive(content_hash, title, text, language, kind)
-        key = (content_hash, "openai", self.model.model, language, kind)
-        async with self._locks.hold(key):  # the same story in two feeds costs one call, not two
-            cached = self.store.get_summary(*key)
+            return await self._extractive(title, text, language, kind)
+        key = summary_key(title, text, "openai", self.model.model, language, kind, self.settings)
+        # One lock per story (title and text): the same story in two feeds costs one call, and
+        # different stories that happen to share a stub never wait for each other.
+        async with self._locks.hold(key):
+            cached = self.store.get_summary(key, "openai", self.model.model, language, kind)
             if cached is not None:
                 self._stats["cache_hits"] += 1
                 return cached
             summary = await self._call_model(title, text, language, kind, ref)
             if summary is not None:
-                self.store.put_summary(content_hash, summary)
+                self.store.put_summary(key, summary)
                 return summary
         self._stats["fallbacks"] += 1
-        offline = await self._extractive(content_hash, title, text, language, kind, count_hit=False)
+        offline = await self._extractive(title, text, language, kind, count_hit=False)
         return dataclasses.replace(offline, fallback=True)
 
     async def _call_model(
@@ -135,7 +131,7 @@ class SummaryService:
         async with self._semaphore:
             self._stats["model_calls"] += 1
             try:
-                summary = await self.model.summarize(title, text, language, kind)
+                summary, repairs = await self.model.summarize(title, text, language, kind)
             except Exception as exc:  # any failure for one article → offline points for it
                 prompt = getattr(exc, "prompt_tokens", 0)
                 completion = getattr(exc, "completion_tokens", 0)
@@ -146,8 +142,11 @@ class SummaryService:
                 return None
         self._count_tokens(summary.prompt_tokens, summary.completion_tokens)
         self.store.record_model_call(
-            self.model.model, True, summary.prompt_tokens, summary.completion_tokens
+            self.model.model, True, summary.prompt_tokens, summary.completion_tokens, repairs=repairs
         )
+        if repairs:
+            self._stats["repaired"] += 1
+            log.info("model answer repaired article=%s repairs=%s", ref, _describe(repairs))
         return summary
 
     def _count_tokens(self, prompt: int, completion: int) -> None:
@@ -155,22 +154,16 @@ class SummaryService:
         self._stats["completion_tokens"] += completion
 
     async def _extractive(
-        self,
-        content_hash: str,
-        title: str,
-        text: str,
-        language: str,
-        kind: str,
-        count_hit: bool = True,
+        self, title: str, text: str, language: str, kind: str, count_hit: bool = True
     ) -> Summary:
-        key = (content_hash, extractive.PROVIDER, extractive.MODEL, language, kind)
-        cached = self.store.get_summary(*key)
+        key = summary_key(title, text, extractive.PROVIDER, extractive.MODEL, language, kind)
+        cached = self.store.get_summary(key, extractive.PROVIDER, extractive.MODEL, language, kind)
         if cached is not None:
             if count_hit:
                 self._stats["cache_hits"] += 1
             return cached
         summary = await self.offline.summarize(title, text, language, kind)
-        self.store.put_summary(content_hash, summary)
+        self.store.put_summary(key, summary)
         return summary
 
     def cached_summary(self, article: Article, language: str, kind: str = "points") -> Summary | None:
@@ -178,5 +171,12 @@ class SummaryService:
         only for what is not cached yet."""
         kind = "detail" if kind == "detail" else "points"
         if self.model is not None:
-            return self.store.get_summary(article.content_hash, "openai", self.model.model, language, kind)
-        return self.store.get_summary(article.content_hash, extractive.PROVIDER, extractive.MODEL, language, kind)
+            key = summary_key(article.title, article.text, "openai", self.model.model, language, kind,
+                              self.settings)
+            return self.store.get_summary(key, "openai", self.model.model, language, kind)
+        key = summary_key(article.title, article.text, extractive.PROVIDER, extractive.MODEL, language, kind)
+        return self.store.get_summary(key, extractive.PROVIDER, extractive.MODEL, language, kind)
+
+
+def _describe(repairs: dict[str, int]) -> str:
+    return ",".join(f"{field}:{n}" for field, n in sorted(repairs.items()))

@@ -2,7 +2,9 @@
 
 Usage:
     async with FakeOpenAI() as fake:          # fake.base_url == "http://127.0.0.1:PORT/v1"
-        fake.mode = "valid"                   # or "malformed", "prose", "bad_fields", "429", "500"
+        fake.mode = "valid"                   # or "malformed", "prose", "bad_fields", "429", "500",
+                                              # "sloppy" (a word for emoji, over-long points),
+                                              # "no_points" (valid JSON with an empty points list)
         fake.delay = 0.3                      # seconds before answering (latency / timeouts)
         fake.failure_ratio = 0.3              # every ~3rd of 10 calls answers 500, deterministically
         fake.point_suffix = " http://x.example"  # appended to the first point (a hijacked model)
@@ -26,7 +28,7 @@ from aiohttp import web
 from fakes.loopback import LoopbackServer
 
 BEGIN, END = "<<<ARTICLE_BEGIN>>>", "<<<ARTICLE_END>>>"
-MODES = ("valid", "malformed", "prose", "bad_fields", "429", "500")
+MODES = ("valid", "malformed", "prose", "bad_fields", "429", "500", "sloppy", "no_points")
 
 
 class FakeOpenAI(LoopbackServer):
@@ -105,6 +107,10 @@ class FakeOpenAI(LoopbackServer):
         answer = self.answer_for(body)
         if self.mode == "bad_fields":
             answer.update(section="not-a-section", emoji="no emoji here")
+        if self.mode == "sloppy":  # a model that ignores the cosmetic rules but says something
+            answer.update(emoji="robot", points=self._long_points(body, len(answer["points"])))
+        if self.mode == "no_points":
+            answer.update(points=[])
         text = json.dumps(answer, ensure_ascii=False)
         if self.mode == "prose":  # a server that ignores response_format and chats
             return f"Sure! Here is the summary:\n```json\n{text}\n```"
@@ -134,6 +140,24 @@ class FakeOpenAI(LoopbackServer):
             "section": self.section or enum[0],
             "importance": 0.7,
         }
+
+    def _long_points(self, body: dict[str, Any], want: int) -> list[str]:
+        """`want` points of several whole sentences each, well over the prompt's length limit."""
+        user = next((m["content"] for m in body["messages"] if m["role"] == "user"), "")
+        language = m.group(1) if (m := re.search(r"Digest language: (\w+)", user)) else "en"
+        article = user.split(BEGIN, 1)[-1].split(END, 1)[0]
+        body_text = article.split("\n\n", 1)[-1]
+        sentences = [s.strip() for s in re.split(r"(?<=[.!?。！？])\s*", body_text) if s.strip()]
+        sentences = sentences or ["Nothing was said."]
+        limit = 200 if language == "zh" else 330
+        points = []
+        for i in range(want):
+            point, j = "", i
+            while len(point) <= limit:
+                point = (point + " " + sentences[j % len(sentences)]).strip()
+                j += 1
+            points.append(self._in_language(point, language, i))
+        return points
 
     @staticmethod
     def _in_language(text: str, language: str, i: int) -> str:

@@ -1,0 +1,127 @@
+"""One story, one best representative, every run: chosen by content, never by id or fetch order.
+
+A story is the articles that near-duplicate detection linked, each under its own URL, plus the
+feeds that repeated one of those URLs (sightings). The representative is the article with the
+most usable text (what the summariser could make points of, junk left out); among those within
+10 % of the longest, the original publisher wins over an aggregator, then the longer text, then
+the URL (a stable last resort). Every choice here depends only on what the story holds, so the
+same feeds fetched in another order give the same items, points and figures.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from bot.models import AlsoSource, Article, Feed
+from bot.summarize.junk import has_usable, usable_sentences
+from bot.summarize.text import split_sentences
+
+log = logging.getLogger(__name__)
+
+NEAR_LONGEST = 0.9  # texts within 10 % of the longest count as equally long: the publisher decides
+
+
+@dataclass(frozen=True)
+class Story:
+    """A story's representative, the outlet shown for it, the other URLs that reported it."""
+
+    article: Article
+    usable_chars: int  # 0: nothing to summarise beyond the title (see `usable_text`)
+    source: str  # the name shown for the representative's URL
+    also: tuple[AlsoSource, ...]  # other URLs only, one name each, in a stable order
+    reports: int  # every (URL, feed) that carried the story; reports - 1 were merged
+
+
+def usable_chars(article: Article) -> int:
+    """Characters of the sentences that could become key points (junk and the title left out)."""
+    return sum(len(s) for s in usable_sentences(article.title, split_sentences(article.text)))
+
+
+def usable_text(group: Sequence[Article]) -> dict[int, int]:
+    """Each article's usable characters where a choice needs them (a story of several articles);
+    for a story of one, 1 or 0: whether it has anything to summarise, found at its first sentence."""
+    if len(group) > 1:
+        return {a.id: usable_chars(a) for a in group}
+    return {a.id: int(_has_text(a)) for a in group}
+
+
+def _has_text(article: Article) -> bool:
+    """Whether any sentence could be a point, splitting one paragraph at a time (sentence splitting
+    is the costly part, and a real article answers in its first paragraph)."""
+    return any(
+        has_usable(article.title, split_sentences(paragraph))
+        for paragraph in article.text.split("\n")
+        if paragraph.strip()
+    )
+
+
+def _host(url: str) -> str:
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
+def is_publisher(feed: Feed | None, url: str) -> bool:
+    """True when the feed is served from the article's own site (the same host, or one a
+    subdomain of the other): the original publisher, not an aggregator repeating it."""
+    if feed is None:
+        return False
+    feed_host, article_host = _host(feed.url), _host(url)
+    if not feed_host or not article_host:
+        return False
+    return (
+        feed_host == article_host
+        or article_host.endswith("." + feed_host)
+        or feed_host.endswith("." + article_host)
+    )
+
+
+def representative(
+    group: Sequence[Article], usable: Mapping[int, int], feeds: Mapping[int, Feed]
+) -> Article:
+    """The article that stands for the story: most usable text, then publisher, then URL."""
+    longest = max(usable[a.id] for a in group)
+    near = [a for a in group if usable[a.id] >= NEAR_LONGEST * longest]
+    return min(
+        near,
+        key=lambda a: (
+            not is_publisher(feeds.get(a.feed_id), a.url), -usable[a.id], -a.original_chars, a.url,
+        ),
+    )
+
+
+def _feed_label(feed: Feed) -> str:
+    """How storage names a feed in `story_sources` (its name, else its URL)."""
+    return feed.name or feed.url
+
+
+def story(
+    group: Sequence[Article],
+    sources: Sequence[AlsoSource],
+    usable: Mapping[int, int],
+    feeds: Mapping[int, Feed],
+) -> Story:
+    """The story of `group` (its articles in the window) given every (url, feed name) that
+    carried it: the representative, the name shown for it and the other URLs."""
+    rep = representative(group, usable, feeds)
+    by_label = {_feed_label(f): f for f in sorted(feeds.values(), key=lambda f: f.id)}
+    names: dict[str, set[str]] = {}
+    for src in sources:
+        names.setdefault(src.url, set()).add(src.source)
+    names.setdefault(rep.url, set()).add(rep.source)
+
+    def pick(url: str) -> str:
+        """One name per URL: the publisher's feed when one carried it, else the first by name."""
+        return min(names[url], key=lambda n: (not is_publisher(by_label.get(n), url), n))
+
+    also = sorted(
+        (AlsoSource(url=url, source=pick(url)) for url in names if url != rep.url),
+        key=lambda a: (a.source, a.url),
+    )
+    reports = len({(s.url, s.source) for s in sources}) or 1
+    return Story(rep, usable[rep.id], pick(rep.url), tuple(also), reports)
