@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from bot.digest.filters import (
     validate_sections,
 )
 from bot.digest.plain import render_plain
-from bot.models import AlsoSource, Digest, DigestItem, DigestSection, DigestStats, Highlight
+from bot.models import AlsoSource, Digest, DigestItem, DigestSection, DigestStats, Headline, Highlight
 from storage import Store
 
 KNOWN = ("products", "industry", "tutorials", "other")
@@ -155,27 +155,9 @@ def test_filtered_digest_keeps_header_figures_and_highlights_consistent() -> Non
     assert {h.id for h in kept.highlights} <= {i.id for i in items}
 
 
-@dataclass(frozen=True)
-class _Headline:
-    title: str
-    url: str
-    source: str
-
-
-@dataclass(frozen=True)
-class _Stats(DigestStats):
-    headlines: int = 0
-
-
-@dataclass(frozen=True)
-class _DigestWithHeadlines(Digest):
-    headlines: tuple[_Headline, ...] = ()
-
-
 def test_headlines_are_filtered_too_when_the_digest_has_them() -> None:
-    heads = (_Headline("Microsoft Build recap", "https://h/1", "X"), _Headline("A robot dog", "https://h/2", "Y"))
-    d = _DigestWithHeadlines(**{**FULL.__dict__, "stats": _Stats(**FULL.stats.__dict__, headlines=2)},
-                             headlines=heads)
+    heads = (Headline(1, "Microsoft Build recap", "https://h/1", "X"), Headline(2, "A robot dog", "https://h/2", "Y"))
+    d = dataclasses.replace(FULL, stats=dataclasses.replace(FULL.stats, headlines=2), headlines=heads)
     kept = apply_filters(d, Filters(exclude=("microsoft",)))
     assert [h.title for h in kept.headlines] == ["A robot dog"] and kept.stats.headlines == 1
     assert apply_filters(d, Filters(sections=("products",))).headlines == ()

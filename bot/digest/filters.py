@@ -161,7 +161,7 @@ def _keeps(texts: list[str], filters: Filters) -> bool:
 
 
 def _has_content(digest: Digest) -> bool:
-    return bool(digest.items()) or bool(getattr(digest, "headlines", ()))
+    return bool(digest.items()) or bool(digest.headlines)
 
 
 def _highlights(digest: Digest, items: list[DigestItem]) -> tuple[Highlight, ...]:
@@ -191,27 +191,24 @@ def apply_filters(digest: Digest, filters: Filters) -> Digest:
         items = tuple(i for i in section.items if _keeps(_item_texts(i), filters))
         if items:
             sections.append(dataclasses.replace(section, items=items))
+    # Headlines have no section (they were never summarised): a section filter leaves none.
     headlines = tuple(
-        h for h in getattr(digest, "headlines", ())
-        if (not wanted or getattr(h, "section", None) in wanted)
-        and _keeps([getattr(h, "title", ""), getattr(h, "source", "")], filters)
+        h for h in digest.headlines if not wanted and _keeps([h.title, h.source], filters)
     )
     kept = [i for s in sections for i in s.items]
-    if len(kept) == len(digest.items()) and len(headlines) == len(getattr(digest, "headlines", ())):
+    if len(kept) == len(digest.items()) and len(headlines) == len(digest.headlines):
         return digest
     # Merged reports of what is left: its items' other sources (never more than the whole day's).
     duplicates = min(digest.stats.duplicates_merged, sum(len(i.also) for i in kept))
     computed = compute_stats(kept, duplicates, digest.stats.feeds_failed, digest.language)
     changes: dict[str, Any] = {name: getattr(computed, name) for name in _STATS_FROM_ITEMS}
-    if hasattr(digest.stats, "headlines"):
-        changes["headlines"] = len(headlines)
+    changes["headlines"] = len(headlines)
     replaced: dict[str, Any] = {
         "sections": tuple(sections),
         "highlights": _highlights(digest, kept),
         "stats": dataclasses.replace(digest.stats, **changes),
+        "headlines": headlines,
     }
-    if hasattr(digest, "headlines"):
-        replaced["headlines"] = headlines
     return dataclasses.replace(digest, **replaced)
 
 
