@@ -66,7 +66,7 @@ def test_telegram_lists_every_headline_within_its_limits() -> None:
     first = next(n for n, m in enumerate(messages) if "<b>更多标题</b>" in m.text)
     assert all("H0" not in m.text for m in messages[:first])  # the list comes last
     assert all(not m.buttons for m in messages[first + 1:])
-    assert "@everyone" in text and "&lt;b&gt;" in text  # escaped, and Telegram never pings
+    assert "@\u2060everyone" in text and "&lt;b&gt;" in text  # escaped, and inert: no mention
     assert '<a href="https://example.com/headline/7?a=1&amp;b=2">' in text
     assert "H0000标" not in "".join(m.text for m in render_telegram(with_headlines(count), ("products",)))
 

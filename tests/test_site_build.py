@@ -8,7 +8,6 @@ import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from site_support import (
@@ -26,7 +25,7 @@ from test_render_support import make_digest, make_item
 from bot.config import Settings, SiteSettings
 from bot.digest.strings import t
 from bot.digest.text import number
-from bot.models import AlsoSource, Digest
+from bot.models import AlsoSource, Digest, Headline
 from bot.site import render as site_render
 from bot.site import writer
 from bot.site.build import SiteError, build_site, site_options
@@ -255,11 +254,6 @@ def test_bad_output_folder_and_unknown_day_are_named(filled: Store, tmp_path: Pa
         site_options(Settings(), base_url="javascript:alert(1)")
 
 
-@dataclass(frozen=True)
-class WithHeadlines(Digest):
-    """The model as issue 9 extends it (Digest.headlines), to check the template block ahead of it."""
-
-    headlines: tuple[SimpleNamespace, ...] = ()
 
 
 def test_headlines_and_original_titles_show_once_the_model_has_them(tmp_path: Path) -> None:
@@ -274,11 +268,11 @@ def test_headlines_and_original_titles_show_once_the_model_has_them(tmp_path: Pa
                        original_title="Chipmaker ships its first inference card")
     sections = (dataclasses.replace(base.sections[0], items=(first, *base.sections[0].items[1:])),
                 *base.sections[1:])
-    digest = WithHeadlines(
-        **{f.name: getattr(base, f.name) for f in dataclasses.fields(base)} | {"sections": sections},
-        headlines=(SimpleNamespace(id=77, title="A headline without points <b>", url="https://h.example/77",
-                                   source="Wire"),
-                   SimpleNamespace(id=78, title="Bad link", url="javascript:alert(1)", source="")),
+    digest = dataclasses.replace(
+        base, sections=sections,
+        headlines=(Headline(id=77, title="A headline without points <b>", url="https://h.example/77",
+                            source="Wire"),
+                   Headline(id=78, title="Bad link", url="javascript:alert(1)", source="")),
     )
     page = site_render.render_day(digest, options(tmp_path), None, None)
     doc = parse_page(page)
