@@ -124,6 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        # The process owns the parse worker (started on first use by any command, `run` included).
+        from bot.ingest.worker import close_parse_worker
+
+        close_parse_worker()
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:

@@ -1,9 +1,9 @@
 """Feed bytes → ParsedFeed, never trusting the bytes: encoding repair, entity attacks refused,
-HTML pages and empty bodies recognised, fields sanitised and capped. feedparser runs off the loop."""
+HTML pages and empty bodies recognised, fields sanitised and capped. Parsing runs on the parse
+worker (feedparser off the loop, and its HTML through lxml in one thread only)."""
 
 from __future__ import annotations
 
-import asyncio
 import codecs
 import logging
 import re
@@ -20,6 +20,7 @@ from bot.ingest import FetchError
 from bot.ingest.lang import detect_language
 from bot.ingest.text import clean_lines, html_to_text
 from bot.ingest.urls import canonical_url, normalize_text
+from bot.ingest.worker import run_parser
 from bot.models import ParsedEntry, ParsedFeed
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ _XML_DECL_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z
 _XML_DECL = re.compile(r"^<\?xml[^>]*\?>")
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FIRST_ELEMENT = re.compile(r"<[A-Za-z_]")
-_HTML_ROOT = re.compile(r"<(?:html|head|body)[\s>]", re.I)
+_HTML_ROOT = re.compile(r"<(?:html|head|body)[\s>]", re.IGNORECASE)
 _GB = {"gb2312", "gbk", "gb18030", "gb_2312-80", "x-gbk", "euc-cn", "cp936", "hz-gb-2312"}
 
 
@@ -56,7 +57,7 @@ def _codec(label: str | None) -> str | None:
 def _http_charset(content_type: str | None) -> str | None:
     if not content_type:
         return None
-    match = re.search(r"charset\s*=\s*['\"]?([A-Za-z0-9._:-]+)", content_type, re.I)
+    match = re.search(r"charset\s*=\s*['\"]?([A-Za-z0-9._:-]+)", content_type, re.IGNORECASE)
     return match.group(1) if match else None
 
 
@@ -311,7 +312,8 @@ def parse_feed_bytes(body: bytes, *, url: str, content_type: str | None = None,
 
 async def parse_feed(body: bytes, *, url: str, content_type: str | None = None,
                      max_bytes: int = 10_000_000) -> ParsedFeed:
-    """Parse off the event loop: feedparser is CPU-bound and a big feed would stall the bot."""
-    return await asyncio.to_thread(
+    """Parse on the parse worker: feedparser is CPU-bound (a big feed would stall the bot) and
+    entry HTML goes through lxml, which must never parse in two threads at once."""
+    return await run_parser(
         parse_feed_bytes, body, url=url, content_type=content_type, max_bytes=max_bytes
     )
