@@ -8,6 +8,7 @@ import re
 
 import trafilatura
 
+from bot.ingest.junk import clean_text
 from bot.ingest.parse import decode_bytes
 from bot.ingest.text import clean_lines
 from bot.ingest.worker import run_parser
@@ -61,7 +62,7 @@ def extract_text(html: str, url: str | None = None) -> tuple[str, str]:
     if doc is None:
         return page_title(html), ""
     data = doc if isinstance(doc, dict) else doc.as_dict()
-    return page_title(html), clean_lines(str(data.get("text") or ""))
+    return page_title(html), clean_text(clean_lines(str(data.get("text") or "")))
 
 
 def extract_document(body: bytes, url: str, content_type: str | None = None) -> tuple[str, str]:

@@ -17,6 +17,8 @@ from xml.parsers import expat
 import feedparser
 
 from bot.ingest import FetchError
+from bot.ingest.boilerplate import repeated_fragments, strip_repeated
+from bot.ingest.junk import clean_text, render_math
 from bot.ingest.lang import detect_language
 from bot.ingest.text import clean_lines, html_to_text
 from bot.ingest.urls import canonical_url, normalize_text
@@ -245,13 +247,24 @@ def _text(entry: Any) -> str:
 
 
 def _title(raw: str) -> str:
-    return " ".join(html_to_text(raw[: MAX_TITLE_CHARS * 4]).split())[:MAX_TITLE_CHARS]
+    return " ".join(render_math(html_to_text(raw[: MAX_TITLE_CHARS * 4])).split())[:MAX_TITLE_CHARS]
 
 
 def is_stub(title: str, text: str) -> bool:
-    """A teaser: short feed text, or nothing beyond the title."""
+    """A teaser: short feed text (once cleaned), or little beyond the title it starts with."""
     body = normalize_text(text)
-    return len(body) < STUB_CHARS or body == normalize_text(title)
+    head = normalize_text(title)
+    if head and body.startswith(head):
+        body = body[len(head):].strip()
+    return len(body) < STUB_CHARS
+
+
+def clean_entry_texts(pairs: list[tuple[str, str]]) -> list[str]:
+    """Each (title, text) of one feed's entries → its text without junk lines, rendered math and
+    the feed's own boilerplate (fragments repeated across its entries: see boilerplate.py)."""
+    cleaned = [clean_text(text) for _, text in pairs]
+    repeated = repeated_fragments(zip((t for t, _ in pairs), cleaned, strict=True))
+    return [strip_repeated(text, title, repeated) for (title, _), text in zip(pairs, cleaned, strict=True)]
 
 
 def parse_feed_bytes(body: bytes, *, url: str, content_type: str | None = None,
@@ -276,7 +289,7 @@ def parse_feed_bytes(body: bytes, *, url: str, content_type: str | None = None,
         warnings.append(f"decoded as {encoding}")
     link = feed.get("link") if isinstance(feed.get("link"), str) else None
     base = urljoin(url, link) if link else url
-    entries: list[ParsedEntry] = []
+    kept: list[tuple[Any, str, str, str]] = []  # (raw entry, url, title, text as the feed gave it)
     skipped = 0
     for raw in raw_entries:
         entry_url = _link(raw, base)
@@ -285,6 +298,10 @@ def parse_feed_bytes(body: bytes, *, url: str, content_type: str | None = None,
             continue
         entry_text = _text(raw)
         title = _title(raw.get("title", "") or "") or clean_lines(entry_text)[:80] or entry_url
+        kept.append((raw, entry_url, title, entry_text))
+    texts = clean_entry_texts([(title, text) for _, _, title, text in kept])
+    entries: list[ParsedEntry] = []
+    for (raw, entry_url, title, _), entry_text in zip(kept, texts, strict=True):
         guid = raw.get("id")
         entries.append(
             ParsedEntry(
