@@ -131,6 +131,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX user_requests_user ON user_requests(platform, user_id, kind, at);
     """,
+    # 2: where an article's text came from (feed / page / teaser) and whether that feed is the
+    # article's publisher, so the best carrier's text wins whatever order feeds are fetched in
+    """
+    ALTER TABLE articles ADD COLUMN text_origin TEXT;
+    ALTER TABLE articles ADD COLUMN publisher INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 
