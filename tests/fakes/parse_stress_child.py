@@ -3,7 +3,9 @@
     python -m fakes.parse_stress_child '<json>'
 
 JSON: {"pages": [...paths of .html.gz pages...], "feed": "path of a feed or null", "bursts": N,
-"per_burst": K, "parallel": P, "timeout": seconds}. This process imports the extraction code and
+"per_burst": K, "parallel": P, "timeout": seconds, "mode": "worker" (default) or "to_thread"}.
+"to_thread" is the code before the parse worker (each page in `asyncio.to_thread`), kept as the
+benchmark's reference. This process imports the extraction code and
 reads the pages, parses nothing and starts no thread; then it forks N short-lived children, P at a
 time. Each child sends K pages (and the feed, when given) through `extract_page` / `parse_feed` all
 at once, then exits 0. Heap corruption from two threads inside lxml shows up mostly in a fresh
@@ -26,19 +28,27 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bot.ingest.extract import extract_page
-from bot.ingest.parse import parse_feed
+from bot.ingest.extract import extract_document, extract_page
+from bot.ingest.parse import parse_feed, parse_feed_bytes
 
 
-def _burst(pages: list[bytes], feed: bytes | None) -> None:
+def _burst(pages: list[bytes], feed: bytes | None, mode: str) -> None:
     """One child's work: every page (and the feed) through the async entry points at once."""
     sys.setswitchinterval(1e-5)  # switch threads often: races show up sooner
 
     async def go() -> None:
-        jobs: list[Any] = [extract_page(body, url=f"https://stress.example/{n}", content_type="text/html")
-                           for n, body in enumerate(pages)]
+        jobs: list[Any] = []
+        for n, body in enumerate(pages):
+            url = f"https://stress.example/{n}"
+            if mode == "to_thread":
+                jobs.append(asyncio.to_thread(extract_document, body, url, "text/html"))
+            else:
+                jobs.append(extract_page(body, url=url, content_type="text/html"))
         if feed is not None:
-            jobs.append(parse_feed(feed, url="https://stress.example/feed"))
+            if mode == "to_thread":
+                jobs.append(asyncio.to_thread(parse_feed_bytes, feed, url="https://stress.example/feed"))
+            else:
+                jobs.append(parse_feed(feed, url="https://stress.example/feed"))
         await asyncio.gather(*jobs)
 
     asyncio.run(go())
@@ -49,6 +59,7 @@ def run(cfg: dict[str, Any]) -> dict[str, Any]:
     feed = Path(cfg["feed"]).read_bytes() if cfg.get("feed") else None
     bursts, per, parallel = int(cfg["bursts"]), int(cfg["per_burst"]), int(cfg["parallel"])
     timeout = float(cfg.get("timeout", 60))
+    mode = str(cfg.get("mode", "worker"))
     running: dict[int, tuple[int, float]] = {}
     abnormal: list[list[int]] = []
     started = 0
@@ -68,7 +79,7 @@ def run(cfg: dict[str, Any]) -> dict[str, Any]:
                 signal.signal(signal.SIGALRM, signal.SIG_DFL)
                 code = 1
                 try:
-                    _burst(chosen, feed)
+                    _burst(chosen, feed, mode)
                     code = 0
                 finally:
                     os._exit(code)
