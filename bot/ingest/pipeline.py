@@ -204,7 +204,10 @@ def _new_article(run: _Run, feed: Feed, source: str, site: str | None, entry: Pa
 def _offer(run: _Run, feed: Feed, source: str, site: str | None, entry: ParsedEntry,
            existing: Article, text: str, origin: Origin) -> bool:
     """This feed also carries a stored article: give it this feed's text (and name) when that is
-    the better candidate (best.py). True when the article changed."""
+    the better candidate (best.py). True when the article changed. The feed that supplied the
+    stored text is not asked again (as before, a later edit of an entry is not picked up)."""
+    if existing.feed_id == feed.id:
+        return False
     stored = _stored_candidate(run, existing)
     if origin == "teaser" and stored.origin == "page" and _fetches_page(entry, run):
         # This stub would have fetched the very page another carrier fetched: same text, offered
