@@ -77,7 +77,8 @@ def strip_repeated(text: str, title: str, boilerplate: frozenset[str]) -> str:
         if not parts:
             out.append("")
             continue
-        kept = [p for p in parts if _key(p, title) not in boilerplate and _key(p, title) != own_title]
+        keys = [_key(p, title) for p in parts]
+        kept = [p for p, k in zip(parts, keys, strict=True) if k not in boilerplate and k != own_title]
         if len(kept) == len(parts):
             out.append(line)
         elif kept:
