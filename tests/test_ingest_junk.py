@@ -184,3 +184,35 @@ def test_labelled_corpus_junk_is_gone_and_content_stays(corpus: Path, feed: str,
         assert stub
     else:
         assert isinstance(left, int) and len(text) >= left
+
+
+async def test_an_entry_left_a_stub_by_cleaning_gets_its_page(corpus: Path) -> None:
+    """Three entries whose only text (well over the stub size) is the feed's own notice: after
+    cleaning they are stubs, so the pipeline fetches their pages and stores the pages' text."""
+    from datetime import UTC, datetime, timedelta
+
+    from fakes.web import FakeWeb
+
+    from bot.config import FetchSettings, Settings
+    from bot.ingest.pipeline import fetch_all
+    from storage import Store
+
+    now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    when = (now - timedelta(hours=1)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    notice = "This digest is sent to every subscriber of the example list each week. " * 10
+    page = (corpus / "articles" / "newspaper4k" / "cnn_article.html").read_bytes()
+    store = Store(":memory:")
+    async with FakeWeb() as web:
+        links = [web.add(f"/story{n}", page) for n in range(3)]
+        items = "".join(f"<item><title>Story {n}</title><link>{link}</link><pubDate>{when}</pubDate>"
+                        f"<description>{notice}</description></item>" for n, link in enumerate(links))
+        web.add("/feed.xml", f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>',
+                content_type="application/rss+xml")
+        store.add_feed(web.url("/feed.xml"), "Notices")
+        await fetch_all(store, Settings(fetch=FetchSettings(allow_private_addresses=True)), now=now)
+        assert all(web.hits[f"/story{n}"] == 1 for n in range(3))
+    articles = store.articles_between(now - timedelta(days=1), now + timedelta(days=1))
+    assert len(articles) == 3
+    assert all(a.text_origin == "page" and "forecasters" in a.text and "subscriber" not in a.text
+               for a in articles)
+    store.close()
