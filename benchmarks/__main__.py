@@ -4,7 +4,7 @@ docs/benchmarks.md as one table plus a short section per benchmark.
     python -m benchmarks [--quick] [--only NAME] [--output PATH]
 
 --quick runs tiny limits (seconds, for the smoke test; its figures mean nothing); --only runs one
-of: parse, extraction, rouge, dedup, e2e, delivery, site, restarts, search, chat.
+of: parse, extraction, rouge, dedup, e2e, delivery, site, restarts, search, chat, stubs, junk.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from typing import Any
 from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = ("parse", "extraction", "rouge", "dedup", "e2e", "delivery", "site", "restarts", "search", "chat")
+NAMES = ("parse", "extraction", "rouge", "dedup", "e2e", "delivery", "site", "restarts", "search", "chat",
+         "stubs", "junk")
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,14 @@ def run_one(name: str, quick: bool) -> dict[str, Any]:
         from benchmarks import chat
 
         return chat.run(quick)
+    if name == "stubs":
+        from benchmarks import stubs
+
+        return stubs.run(1, 2, bursts=2, compare=False, reference=False) if quick else stubs.run()
+    if name == "junk":
+        from benchmarks import junk
+
+        return junk.run(0, limit=3 if quick else None)
     raise ValueError(f"unknown benchmark {name!r}; one of {', '.join(NAMES)}")
 
 
@@ -294,6 +303,49 @@ def rows_search(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def rows_stubs(r: dict[str, Any]) -> list[Row]:
+    new, old = r["stress_worker"], r["stress_to_thread"]
+    rows = [
+        Row(f"Stub scenario: abnormal exits in {r['runs']} runs of `digestbot digest` ({r['pages']} stub pages)",
+            str(r["aborts"]), "2 of 7 before (issue 9)", "—", "0", r["aborts"] == 0),
+        Row(f"Forked extraction bursts that died (of {new['bursts']}; vs old to_thread extraction)",
+            str(len(new["abnormal"])), str(len(old["abnormal"])), "—", "0", not new["abnormal"]),
+        Row("Stub scenario: median wall time of one `digestbot digest` child", f"{_f(r['median_seconds'])} s",
+            "—", "—"),
+    ]
+    if "worker_0" in r:
+        one, two = r["worker_0"], r["worker_2"]
+        rows += [
+            Row("Parse worker, extraction pages/s: one thread (vs 2 processes)", _f(one["pages_per_s"], 1),
+                _f(two["pages_per_s"], 1), _ratio(one["pages_per_s"], two["pages_per_s"])),
+            Row("Parse worker, 30-stub fetch_all seconds: one thread (vs 2 processes)",
+                _f(one["fetch_seconds_median"]), _f(two["fetch_seconds_median"]),
+                _ratio(one["fetch_seconds_median"], two["fetch_seconds_median"])),
+            Row("Parse worker, first fetch incl. start-up: one thread (vs 2 processes)",
+                _f(one["first_fetch_seconds"]), _f(two["first_fetch_seconds"]),
+                _ratio(one["first_fetch_seconds"], two["first_fetch_seconds"])),
+            Row("Parse worker, peak memory MB, all processes: one thread (vs 2 processes)",
+                _f(one["parent_peak_mb"] + one["workers_peak_mb"], 0),
+                _f(two["parent_peak_mb"] + two["workers_peak_mb"], 0),
+                _ratio(one["parent_peak_mb"] + one["workers_peak_mb"], two["parent_peak_mb"] + two["workers_peak_mb"])),
+        ]
+    return rows
+
+
+def rows_junk(r: dict[str, Any]) -> list[Row]:
+    return [
+        Row(f"Feed entries carrying junk (of {r['feeds_entries']:,}; after vs before cleaning)",
+            str(r["entries_with_junk_after"]), str(r["entries_with_junk_before"]), "—", "—"),
+        Row("Junk lines in feed text (after vs before cleaning)", str(r["junk_lines_after"]),
+            str(r["junk_lines_before"]), "—", "—"),
+        Row("Content characters dropped (non-junk lines no longer present; all reviewed)",
+            f"{r['content_chars_dropped']:,}", f"{r['content_chars']:,}",
+            _pct(r["content_chars_dropped"] / max(1, r["content_chars"]))),
+        Row("Entries counted as stubs (after vs before cleaning)", str(r["stubs_after"]), str(r["stubs_before"]),
+            "—"),
+    ]
+
+
 def rows_chat(r: dict[str, Any]) -> list[Row]:
     lat, mem = r["latency"], r["memory"]
     none = {"median_ms": 0.0, "p95_ms": 0.0, "max_ms": 0.0, "peak_mb": 0.0, "concurrency": "—"}
@@ -322,8 +374,7 @@ def rows_chat(r: dict[str, Any]) -> list[Row]:
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "parse": rows_parse, "extraction": rows_extraction, "rouge": rows_rouge, "dedup": rows_dedup,
     "e2e": rows_e2e, "delivery": rows_delivery, "site": rows_site, "restarts": rows_restarts,
-    "search": rows_search,
-    "chat": rows_chat,
+    "search": rows_search, "chat": rows_chat, "stubs": rows_stubs, "junk": rows_junk,
 }
 TITLES = {
     "parse": "Feed parsing", "extraction": "Main-text extraction", "rouge": "Offline summaries (ROUGE)",
@@ -332,6 +383,8 @@ TITLES = {
     "restarts": "Restarts and racing senders",
     "search": "Search",
     "chat": "Chat under load",
+    "stubs": "Extraction that cannot crash: the 30-stub scenario",
+    "junk": "Junk and boilerplate in feed text",
 }
 HOW = {
     "parse": "The project's parse path (`bot.ingest.parse.parse_feed_bytes`: encoding repair, HTML "
@@ -409,6 +462,19 @@ HOW = {
             "`/summarize` of the same 9.5 MB article page (real paragraphs, element-heavy) at once, in a "
             "fresh process with python-telegram-bot and discord.py imported; peak RSS (VmHWM) with "
             "`limits.concurrent_page_fetches = 2` beside 10. Each case runs in its own process.",
+    "stubs": "Issue 9's scenario: a feed of 30 fresh one-line stubs linking to scrapinghub pages served on "
+             "loopback, `digestbot digest --format json` in a child process, 20 runs in a row, each on a "
+             "fresh store; any non-zero exit counts. Bursts: a driver forks children that each push 3 pages "
+             "and a full-text feed through extraction and parsing at once, through the parse worker and, "
+             "as the reference, through the old `asyncio.to_thread` code. Worker modes: one thread vs 2 "
+             "processes, each measured in a fresh process against the same server, alternating, medians "
+             "of 3: extraction pages/s with all 181 pages in flight, `fetch_all` of the stub feed, peak RSS "
+             "(VmHWM) summed over the process and its pool.",
+    "junk": "Every feed in `../shared/corpus/feeds/` parsed with and without the cleaning step "
+            "(`bot.ingest.parse.clean_entry_texts` and math rendering). Junk is counted with markers written "
+            "apart from the cleaning rules (aggregator suffix, feed footer, script, tag list, byline, image "
+            "credit, escaped LaTeX, counter, follow prompt); content dropped = non-junk lines of the raw text "
+            "missing from the cleaned text (listed by `python -m benchmarks.junk --show N` and read).",
 }
 
 
@@ -423,6 +489,8 @@ def why_missed(name: str, r: dict[str, Any]) -> list[str]:
                        f"{_f(traf['pages_per_s'], 1)} pages/s on this core in the same run.")
         if ours["f1"] < 0.955:
             out.append(f"F1 {_f(ours['f1'], 3)} vs ≥ 0.955.")
+    if name == "stubs" and (r["aborts"] or r["stress_worker"]["abnormal"]):
+        out.append(f"Abnormal exits: {r['aborts']} scenario runs, bursts {r['stress_worker']['abnormal']}.")
     if name == "e2e":
         ideal, wall = r["ideal_seconds"], r["model_seconds"]
         if wall > 1.15 * ideal:

@@ -198,6 +198,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     + ("" if args.verbose else " (run with -v for details)"))
         log.debug("cli.unexpected %s", redact("".join(traceback.format_exception(exc)), settings))
         code = EXIT_FAILED
+    finally:
+        # The process owns the parse worker (started on first use by any command, `run` included).
+        from bot.ingest.worker import close_parse_worker
+
+        close_parse_worker()
     out.flush()
     return code
 

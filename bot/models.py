@@ -71,6 +71,8 @@ class NewArticle:
     content_hash: str
     guid: str | None = None
     signature: bytes | None = None  # near-duplicate signature (MinHash), opaque to storage
+    text_origin: str = "feed"  # "feed" (its full text), "page" (extracted), "teaser" (a stub)
+    publisher: bool = False  # the feed that supplied the text is the article's own publisher
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ class Article:
     story_id: int  # id of the first article of its story (its own id when alone)
     fetched_at: datetime
     guid: str | None = None
+    text_origin: str | None = None  # as NewArticle; None for articles stored before it was kept
+    publisher: bool = False
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ class ArticlesMixin(StoreBase):
             content_hash=row["content_hash"],
             story_id=row["story_id"],
             fetched_at=fetched,
+            text_origin=row.get("text_origin"),
+            publisher=bool(row.get("publisher") or 0),
         )
 
     def find_article(self, url: str, guid: str | None = None) -> Article | None:
@@ -48,12 +50,12 @@ class ArticlesMixin(StoreBase):
         with self.db.conn:
             cur = self.db.execute(
                 "INSERT INTO articles (feed_id, url, guid, title, source, published, language, "
-                "text, original_chars, content_hash, story_id, fetched_at, signature) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "text, original_chars, content_hash, story_id, fetched_at, signature, text_origin, "
+                "publisher) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     new.feed_id, new.url, new.guid, new.title, new.source, _iso(new.published),
                     new.language, new.text, new.original_chars, new.content_hash,
-                    story_id or 0, _iso(at), new.signature,
+                    story_id or 0, _iso(at), new.signature, new.text_origin, int(new.publisher),
                 ],
             )
             article_id = cur.lastrowid
@@ -82,6 +84,22 @@ class ArticlesMixin(StoreBase):
                 "UPDATE articles SET text = ?, original_chars = ?, content_hash = ? WHERE id = ?",
                 [text, original_chars, content_hash, article_id],
             )
+
+    def replace_article_text(self, article_id: int, new: NewArticle) -> Article:
+        """Give a stored article another carrier's text (a better one): its feed, title, source,
+        date, language, text and sketch change; id, URL, GUID, story and first-fetched time stay."""
+        with self.db.conn:
+            self.db.execute(
+                "UPDATE articles SET feed_id = ?, title = ?, source = ?, published = ?, language = ?, "
+                "text = ?, original_chars = ?, content_hash = ?, signature = ?, text_origin = ?, "
+                "publisher = ? WHERE id = ?",
+                [new.feed_id, new.title, new.source, _iso(new.published), new.language, new.text,
+                 new.original_chars, new.content_hash, new.signature, new.text_origin,
+                 int(new.publisher), article_id],
+            )
+        article = self.get_article(article_id)
+        assert article is not None
+        return article
 
     def get_article(self, article_id: int) -> Article | None:
         row = self._one("SELECT * FROM articles WHERE id = ?", [article_id])

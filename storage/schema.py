@@ -238,6 +238,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE model_calls ADD COLUMN repair_section INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE model_calls ADD COLUMN repair_importance INTEGER NOT NULL DEFAULT 0;
     """,
+    # 2: where an article's text came from (feed / page / teaser) and whether that feed is the
+    # article's publisher, so the best carrier's text wins whatever order feeds are fetched in
+    """
+    ALTER TABLE articles ADD COLUMN text_origin TEXT;
+    ALTER TABLE articles ADD COLUMN publisher INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 

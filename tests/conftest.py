@@ -46,3 +46,12 @@ def dialled(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
 
     monkeypatch.setattr(httpcore.AnyIOBackend, "connect_tcp", spy)
     return calls
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _parse_worker_owner():
+    """The process-wide parse worker starts on first use; the test session owns it and closes it."""
+    yield
+    from bot.ingest.worker import close_parse_worker
+
+    close_parse_worker()

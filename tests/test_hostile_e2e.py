@@ -113,8 +113,8 @@ def hostile_content_feed(page_url: str) -> bytes:
         _item("Script link", "javascript:alert(7)", _long("Javascript link")),
         _item("Data link", "data:text/html;base64,PHNjcmlwdD4=", _long("Data link")),
         # stubs: the page is fetched (scripts stripped); the metadata address is refused
-        _item("Stub with a scripted page", page_url, "Read more"),
-        _item("Stub pointing at metadata", "http://metadata.example/latest/meta-data/", "Read more"),
+        _item("Stub with a scripted page", page_url, "A one-line teaser."),
+        _item("Stub pointing at metadata", "http://metadata.example/latest/meta-data/", "A one-line teaser."),
     ]
     return _rss(items, esc("Evil <script>feed</script> @everyone"))
 
@@ -324,7 +324,7 @@ async def test_hostile_feeds_end_to_end_reach_chats_only_as_inert_text(
         assert not any(bad in a.text for bad in ("steal()", "document.cookie", "display:none", "<iframe"))
     by_title = {a.title: a for a in articles}
     assert "Paragraph 9 of the scripted page" in by_title["Stub with a scripted page"].text  # full text read
-    assert by_title["Stub pointing at metadata"].text == "Read more"  # refused: feed text kept
+    assert by_title["Stub pointing at metadata"].text == "A one-line teaser."  # refused: feed text kept
     if provider == "openai":
         assert model_calls > 0
 

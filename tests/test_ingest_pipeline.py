@@ -174,7 +174,7 @@ def _stub_feed(page_url: str, when: datetime, title: str) -> str:
     date = when.strftime("%a, %d %b %Y %H:%M:%S +0000")
     return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Stubs</title>'
             f"<item><title>{title}</title><link>{page_url}</link><pubDate>{date}</pubDate>"
-            f"<description>Read more...</description></item></channel></rss>")
+            f"<description>A short teaser.</description></item></channel></rss>")
 
 
 async def test_recent_stubs_get_full_text_old_ones_do_not(corpus: Path, store: Store) -> None:
@@ -200,8 +200,8 @@ async def test_recent_stubs_get_full_text_old_ones_do_not(corpus: Path, store: S
     by_title = {a.title: a for a in store.articles_between(NOW - timedelta(days=60), NOW + timedelta(days=1))}
     assert "forecasters" in by_title["Storm"].text and by_title["Storm"].original_chars > 2000
     assert by_title["Storm"].original_chars == len(by_title["Storm"].text)
-    assert by_title["Old"].text == "Read more..." and by_title["Gone"].text == "Read more..."
-    assert store2.articles_between(NOW - timedelta(days=1), NOW + timedelta(days=1))[0].text == "Read more..."
+    assert by_title["Old"].text == "A short teaser." and by_title["Gone"].text == "A short teaser."
+    assert store2.articles_between(NOW - timedelta(days=1), NOW + timedelta(days=1))[0].text == "A short teaser."
     store2.close()
 
 

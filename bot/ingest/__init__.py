@@ -12,5 +12,13 @@ class FetchError(Exception):
         self.retry_after = retry_after
         self.status = status
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Crosses process boundaries (the parse worker's pool): keep the keyword fields too.
+        return (_rebuild, (self.reason, self.retry_after, self.status))
+
+
+def _rebuild(reason: str, retry_after: float | None, status: int | None) -> FetchError:
+    return FetchError(reason, retry_after=retry_after, status=status)
+
 
 __all__ = ["FetchError"]

@@ -1,20 +1,21 @@
-"""Main text of a web page with trafilatura (fast mode), off the event loop."""
+"""Main text of a web page with trafilatura (fast mode), on the parse worker (never two at once)."""
 
 from __future__ import annotations
 
-import asyncio
 import html as htmllib
 import logging
 import re
 
 import trafilatura
 
+from bot.ingest.junk import clean_text
 from bot.ingest.parse import decode_bytes
 from bot.ingest.text import clean_lines
+from bot.ingest.worker import run_parser
 
 log = logging.getLogger(__name__)
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.I)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> str:
@@ -29,10 +30,10 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
 _VALUE = r"""(?:"([^"]*)"|'([^']*)')"""  # a quoted attribute value, either quote
 _OG = r"""property\s*=\s*["']og:title["']"""
 _OG_TITLE = (
-    re.compile(r"<meta[^>]+" + _OG + r"[^>]*content\s*=\s*" + _VALUE, re.I),
-    re.compile(r"<meta[^>]+content\s*=\s*" + _VALUE + r"[^>]*" + _OG, re.I),
+    re.compile(r"<meta[^>]+" + _OG + r"[^>]*content\s*=\s*" + _VALUE, re.IGNORECASE),
+    re.compile(r"<meta[^>]+content\s*=\s*" + _VALUE + r"[^>]*" + _OG, re.IGNORECASE),
 )
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.I | re.S)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 
 
 def page_title(html: str) -> str:
@@ -61,13 +62,15 @@ def extract_text(html: str, url: str | None = None) -> tuple[str, str]:
     if doc is None:
         return page_title(html), ""
     data = doc if isinstance(doc, dict) else doc.as_dict()
-    return page_title(html), clean_lines(str(data.get("text") or ""))
+    return page_title(html), clean_text(clean_lines(str(data.get("text") or "")))
+
+
+def extract_document(body: bytes, url: str, content_type: str | None = None) -> tuple[str, str]:
+    """Decode and extract page bytes synchronously: call only on the parse worker (or in a
+    process where nothing else parses), since trafilatura shares one lxml parser object."""
+    return extract_text(decode_html(body, content_type), url)
 
 
 async def extract_page(body: bytes, *, url: str, content_type: str | None = None) -> tuple[str, str]:
-    """Decode and extract in a worker thread: trafilatura is CPU-bound."""
-
-    def work() -> tuple[str, str]:
-        return extract_text(decode_html(body, content_type), url)
-
-    return await asyncio.to_thread(work)
+    """Decode and extract on the parse worker: CPU-bound, and lxml must not run in two threads."""
+    return await run_parser(extract_document, body, url, content_type)

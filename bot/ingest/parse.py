@@ -1,9 +1,9 @@
 """Feed bytes → ParsedFeed, never trusting the bytes: encoding repair, entity attacks refused,
-HTML pages and empty bodies recognised, fields sanitised and capped. feedparser runs off the loop."""
+HTML pages and empty bodies recognised, fields sanitised and capped. Parsing runs on the parse
+worker (feedparser off the loop, and its HTML through lxml in one thread only)."""
 
 from __future__ import annotations
 
-import asyncio
 import codecs
 import logging
 import re
@@ -17,9 +17,12 @@ from xml.parsers import expat
 import feedparser
 
 from bot.ingest import FetchError
+from bot.ingest.boilerplate import repeated_fragments, strip_repeated
+from bot.ingest.junk import clean_text, render_math
 from bot.ingest.lang import detect_language
 from bot.ingest.text import clean_lines, html_to_text
 from bot.ingest.urls import canonical_url, normalize_text
+from bot.ingest.worker import run_parser
 from bot.models import ParsedEntry, ParsedFeed
 
 log = logging.getLogger(__name__)
@@ -34,7 +37,7 @@ _XML_DECL_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z
 _XML_DECL = re.compile(r"^<\?xml[^>]*\?>")
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FIRST_ELEMENT = re.compile(r"<[A-Za-z_]")
-_HTML_ROOT = re.compile(r"<(?:html|head|body)[\s>]", re.I)
+_HTML_ROOT = re.compile(r"<(?:html|head|body)[\s>]", re.IGNORECASE)
 _GB = {"gb2312", "gbk", "gb18030", "gb_2312-80", "x-gbk", "euc-cn", "cp936", "hz-gb-2312"}
 
 
@@ -56,7 +59,7 @@ def _codec(label: str | None) -> str | None:
 def _http_charset(content_type: str | None) -> str | None:
     if not content_type:
         return None
-    match = re.search(r"charset\s*=\s*['\"]?([A-Za-z0-9._:-]+)", content_type, re.I)
+    match = re.search(r"charset\s*=\s*['\"]?([A-Za-z0-9._:-]+)", content_type, re.IGNORECASE)
     return match.group(1) if match else None
 
 
@@ -244,13 +247,24 @@ def _text(entry: Any) -> str:
 
 
 def _title(raw: str) -> str:
-    return " ".join(html_to_text(raw[: MAX_TITLE_CHARS * 4]).split())[:MAX_TITLE_CHARS]
+    return " ".join(render_math(html_to_text(raw[: MAX_TITLE_CHARS * 4])).split())[:MAX_TITLE_CHARS]
 
 
 def is_stub(title: str, text: str) -> bool:
-    """A teaser: short feed text, or nothing beyond the title."""
+    """A teaser: short feed text (once cleaned), or little beyond the title it starts with."""
     body = normalize_text(text)
-    return len(body) < STUB_CHARS or body == normalize_text(title)
+    head = normalize_text(title)
+    if head and body.startswith(head):
+        body = body[len(head):].strip()
+    return len(body) < STUB_CHARS
+
+
+def clean_entry_texts(pairs: list[tuple[str, str]]) -> list[str]:
+    """Each (title, text) of one feed's entries → its text without junk lines, rendered math and
+    the feed's own boilerplate (fragments repeated across its entries: see boilerplate.py)."""
+    cleaned = [clean_text(text) for _, text in pairs]
+    repeated = repeated_fragments(zip((t for t, _ in pairs), cleaned, strict=True))
+    return [strip_repeated(text, title, repeated) for (title, _), text in zip(pairs, cleaned, strict=True)]
 
 
 def parse_feed_bytes(body: bytes, *, url: str, content_type: str | None = None,
@@ -275,7 +289,7 @@ def parse_feed_bytes(body: bytes, *, url: str, content_type: str | None = None,
         warnings.append(f"decoded as {encoding}")
     link = feed.get("link") if isinstance(feed.get("link"), str) else None
     base = urljoin(url, link) if link else url
-    entries: list[ParsedEntry] = []
+    kept: list[tuple[Any, str, str, str]] = []  # (raw entry, url, title, text as the feed gave it)
     skipped = 0
     for raw in raw_entries:
         entry_url = _link(raw, base)
@@ -284,6 +298,10 @@ def parse_feed_bytes(body: bytes, *, url: str, content_type: str | None = None,
             continue
         entry_text = _text(raw)
         title = _title(raw.get("title", "") or "") or clean_lines(entry_text)[:80] or entry_url
+        kept.append((raw, entry_url, title, entry_text))
+    texts = clean_entry_texts([(title, text) for _, _, title, text in kept])
+    entries: list[ParsedEntry] = []
+    for (raw, entry_url, title, _), entry_text in zip(kept, texts, strict=True):
         guid = raw.get("id")
         entries.append(
             ParsedEntry(
@@ -311,7 +329,8 @@ def parse_feed_bytes(body: bytes, *, url: str, content_type: str | None = None,
 
 async def parse_feed(body: bytes, *, url: str, content_type: str | None = None,
                      max_bytes: int = 10_000_000) -> ParsedFeed:
-    """Parse off the event loop: feedparser is CPU-bound and a big feed would stall the bot."""
-    return await asyncio.to_thread(
+    """Parse on the parse worker: feedparser is CPU-bound (a big feed would stall the bot) and
+    entry HTML goes through lxml, which must never parse in two threads at once."""
+    return await run_parser(
         parse_feed_bytes, body, url=url, content_type=content_type, max_bytes=max_bytes
     )

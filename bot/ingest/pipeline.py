@@ -12,19 +12,20 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 from typing import Literal
+from urllib.parse import urlsplit
 
 import httpx
 
 from bot.config import Settings
 from bot.ingest import FetchError
+from bot.ingest.best import Candidate, Origin, better, is_publisher
 from bot.ingest.dedup import DedupIndex, signature
 from bot.ingest.extract import extract_page
 from bot.ingest.fetch import fetch_url
 from bot.ingest.guard import make_client
 from bot.ingest.lang import detect_language
-from bot.ingest.parse import parse_feed
+from bot.ingest.parse import is_stub, parse_feed
 from bot.ingest.probe import url_problem
 from bot.ingest.urls import content_hash, url_variants
 from bot.models import Article, Feed, FeedOutcome, NewArticle, ParsedEntry
@@ -125,15 +126,16 @@ async def _poll(run: _Run, feed: Feed) -> FeedOutcome:
             parsed = await parse_feed(body.body, url=body.url, max_bytes=fetch.max_bytes,
                                       content_type=body.headers.get("content-type"))
         name = feed.name or parsed.title or urlsplit(feed.url).hostname or feed.url
-        new_ids, seen = await _store_entries(run, feed, name, parsed.entries)
+        new_ids, seen, upgraded = await _store_entries(run, feed, name, parsed.link, parsed.entries)
         new = len(new_ids)
         status: Literal["new", "unchanged"] = "new" if new else "unchanged"
         _record(run, feed, started, status, http_status, new_articles=new, etag=body.etag,
                 last_modified=body.last_modified, name=parsed.title or None)
         log.info("feed polled feed_id=%d url=%s new=%d seen=%d warnings=%d", feed.id, feed.url,
                  new, seen, len(parsed.warnings))
+        # Articles whose text this feed improved are summarised again early, like new ones.
         return FeedOutcome(feed.id, feed.url, name, status, new_articles=new, seen_articles=seen,
-                           new_ids=tuple(new_ids))
+                           new_ids=tuple(new_ids + upgraded))
     except FetchError as exc:
         reason, retry_after = exc.reason, exc.retry_after
         http_status = exc.status or http_status
@@ -182,44 +184,93 @@ def _recent(entry: ParsedEntry, run: _Run) -> bool:
     return run.now - window <= entry.published <= run.now + _FUTURE_SLACK
 
 
-async def _store_entries(run: _Run, feed: Feed, source: str,
-                         entries: tuple[ParsedEntry, ...]) -> tuple[list[int], int]:
-    """Store the feed's new entries; return (ids of the new articles, number seen again)."""
+def _stored_candidate(run: _Run, article: Article) -> Candidate:
+    origin: Origin
+    if article.text_origin in ("feed", "page", "teaser"):
+        origin = article.text_origin  # type: ignore[assignment]
+    else:  # stored before origins were kept
+        origin = "teaser" if is_stub(article.title, article.text) else "feed"
+    owner = run.store.get_feed(article.feed_id)
+    return Candidate(article.text, origin, article.publisher, owner.url if owner else "")
+
+
+def _new_article(run: _Run, feed: Feed, source: str, site: str | None, entry: ParsedEntry,
+                 text: str, origin: Origin, sig: bytes | None) -> NewArticle:
+    return NewArticle(
+        feed_id=feed.id, url=entry.url, title=entry.title, source=source,
+        published=entry.published or run.now,
+        language=entry.language or detect_language(entry.title + "\n" + text),
+        text=text, original_chars=len(text), content_hash=content_hash(text),
+        guid=entry.guid, signature=sig, text_origin=origin, publisher=is_publisher(site, entry.url),
+    )
+
+
+def _offer(run: _Run, feed: Feed, source: str, site: str | None, entry: ParsedEntry,
+           existing: Article, text: str, origin: Origin) -> bool:
+    """This feed also carries a stored article: give it this feed's text (and name) when that is
+    the better candidate (best.py). True when the article changed. The feed that supplied the
+    stored text is not asked again (as before, a later edit of an entry is not picked up)."""
+    if existing.feed_id == feed.id:
+        return False
+    stored = _stored_candidate(run, existing)
+    if origin == "teaser" and stored.origin == "page" and _fetches_page(entry, run):
+        # This stub would have fetched the very page another carrier fetched: same text, offered
+        # under this feed's name, so which stub carrier came first does not decide the source.
+        text, origin = existing.text, "page"
+    offer = Candidate(text, origin, is_publisher(site, existing.url), feed.url)
+    if not better(offer, stored):
+        return False
+    sig = signature(entry.title, text)
+    article = run.store.replace_article_text(
+        existing.id, _new_article(run, feed, source, site, entry, text, origin, sig))
+    run.index.add(article.id, article.story_id, sig, feed.id)
+    log.info("article text replaced article=%d feed_id=%d origin=%s chars=%d->%d", existing.id,
+             feed.id, origin, len(stored.text), len(text))
+    return True
+
+
+async def _store_entries(run: _Run, feed: Feed, source: str, site: str | None,
+                         entries: tuple[ParsedEntry, ...]) -> tuple[list[int], int, list[int]]:
+    """Store the feed's new entries and offer its text for the ones already stored; return (ids
+    of the new articles, number seen again, ids of stored articles that took this feed's text)."""
     seen = 0
     fresh: list[ParsedEntry] = []
+    upgraded: list[int] = []
+
+    def again(existing: Article, entry: ParsedEntry, text: str, origin: Origin) -> None:
+        nonlocal seen
+        run.store.add_sighting(existing.id, feed.id, entry.url, at=run.now)
+        seen += 1
+        if _offer(run, feed, source, site, entry, existing, text, origin) and existing.id not in upgraded:
+            upgraded.append(existing.id)
+
     for entry in entries:
         existing = _existing(run.store, entry)
         if existing is not None:
-            run.store.add_sighting(existing.id, feed.id, entry.url, at=run.now)
-            seen += 1
+            # No page fetch for an article already stored: the stub offers its own text.
+            again(existing, entry, entry.text or entry.title, "teaser" if entry.is_stub else "feed")
         elif all(e.url != entry.url for e in fresh):
             fresh.append(entry)
-    texts = [t or e.title for e, t in zip(fresh, await asyncio.gather(*(_full_text(run, e) for e in fresh)), strict=True)]
+    fulls = await asyncio.gather(*(_full_text(run, e) for e in fresh))
+    texts = [(t or e.title, origin) for e, (t, origin) in zip(fresh, fulls, strict=True)]
     # Sketches are CPU work: compute them in a thread so other feeds' deadlines keep running.
     async with run.cpu:
         sigs = await asyncio.to_thread(
-            lambda: [signature(e.title, t) for e, t in zip(fresh, texts, strict=True)])
+            lambda: [signature(e.title, t) for e, (t, _) in zip(fresh, texts, strict=True)])
     new: list[int] = []
     undated = 0
-    for n, (entry, text, sig) in enumerate(zip(fresh, texts, sigs, strict=True)):
+    for n, (entry, (text, origin), sig) in enumerate(zip(fresh, texts, sigs, strict=True)):
         if n % 50 == 49:
             await asyncio.sleep(0)  # let other feeds' I/O run between batches of inserts
         # No await between this check and the insert: concurrent feeds cannot both insert it.
         existing = _existing(run.store, entry)
         if existing is not None:
-            run.store.add_sighting(existing.id, feed.id, entry.url, at=run.now)
-            seen += 1
+            again(existing, entry, text, origin)
             continue
         if entry.published is None:
             undated += 1
         match = run.index.match(sig, feed.id)
-        article = NewArticle(
-            feed_id=feed.id, url=entry.url, title=entry.title, source=source,
-            published=entry.published or run.now,
-            language=entry.language or detect_language(entry.title + "\n" + text),
-            text=text, original_chars=len(text), content_hash=content_hash(text),
-            guid=entry.guid, signature=sig,
-        )
+        article = _new_article(run, feed, source, site, entry, text, origin, sig)
         stored = run.store.add_article(article, story_id=match[1] if match else None, at=run.now)
         if match:
             log.info("near duplicate article=%d story=%d similarity=%.2f", stored.id, match[1], match[2])
@@ -227,20 +278,25 @@ async def _store_entries(run: _Run, feed: Feed, source: str,
         new.append(stored.id)
     if undated:
         log.info("entries without a date stored as fetched now feed_id=%d undated=%d", feed.id, undated)
-    return new, seen
+    return new, seen, upgraded
 
 
-async def _full_text(run: _Run, entry: ParsedEntry) -> str:
-    """The page's main text for a recent stub (when enabled), else the feed's own text."""
-    if not (entry.is_stub and run.settings.fetch.full_text and _recent(entry, run)):
-        return entry.text
+def _fetches_page(entry: ParsedEntry, run: _Run) -> bool:
+    return entry.is_stub and run.settings.fetch.full_text and _recent(entry, run)
+
+
+async def _full_text(run: _Run, entry: ParsedEntry) -> tuple[str, Origin]:
+    """(text, origin): the page's main text for a recent stub (when enabled), else the feed's own."""
+    own: Origin = "teaser" if entry.is_stub else "feed"
+    if not _fetches_page(entry, run):
+        return entry.text, own
     try:
         async with run.limit:
             _title, text = await _page(entry.url, run.settings, run.client)
     except FetchError as exc:
         log.info("full text unavailable url=%s reason=%s", entry.url, exc.reason)
-        return entry.text
-    return text if len(text) > len(entry.text) else entry.text
+        return entry.text, own
+    return (text, "page") if len(text) > len(entry.text) else (entry.text, own)
 
 
 async def _page(url: str, settings: Settings, client: httpx.AsyncClient) -> tuple[str, str]:
