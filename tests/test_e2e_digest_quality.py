@@ -137,12 +137,6 @@ def _without_ids(digest: Digest) -> dict[str, Any]:
     return data
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="needs wt-9a's ingest half (issue 9): the same URL carried by two feeds keeps the text of "
-    "whichever was fetched first (Microsoft's full text or the aggregator's teaser); the digest side "
-    "(representative by content, sources by URL, ranking without ids) is order-free",
-)
 def test_the_same_feeds_fetched_in_another_order_give_the_same_digest(runs: dict[str, Any]) -> None:
     forward, _ = runs["forward"]
     reverse, _ = runs["reverse"]

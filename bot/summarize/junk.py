@@ -223,7 +223,8 @@ def _usable(title: str, sentences: Iterable[str]) -> Iterator[str]:
     for raw in sentences:
         sentence = tidy(raw)
         key = re.sub(r"\W+", "", sentence).lower()
-        if not key or key == norm_title or key in seen or junk_reason(sentence):
+        # A sentence that is the title, or a piece of it (a title split at its '?'), adds nothing.
+        if not key or key in norm_title or key in seen or junk_reason(sentence):
             continue
         seen.add(key)
         yield sentence
