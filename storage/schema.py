@@ -167,7 +167,8 @@ MIGRATIONS: list[str] = [
     # every write. The rowid is digestbot_search_key(published, id): ordered by publication time,
     # so recency windows are rowid ranges FTS5 seeks to directly (see storage/segment.py).
     # article_points holds, per article and digest language, the points a saved digest gave it
-    # (save_digest writes it; the migration fills it from the digests already stored).
+    # (save_digest writes it, only ever by insert, so one trigger follows it; the migration fills it
+    # from the digests already stored).
     """
     CREATE TABLE article_points (
         article_id INTEGER NOT NULL,
@@ -209,13 +210,6 @@ MIGRATIONS: list[str] = [
         DELETE FROM article_points WHERE article_id = old.id;
     END;
     CREATE TRIGGER article_search_points AFTER INSERT ON article_points BEGIN
-        UPDATE article_search
-        SET points = digestbot_segment(
-            (SELECT group_concat(points, ' ') FROM article_points WHERE article_id = new.article_id))
-        WHERE rowid IN (SELECT digestbot_search_key(a.published, a.id) FROM articles a
-                        WHERE a.id = new.article_id);
-    END;
-    CREATE TRIGGER article_search_points_update AFTER UPDATE ON article_points BEGIN
         UPDATE article_search
         SET points = digestbot_segment(
             (SELECT group_concat(points, ' ') FROM article_points WHERE article_id = new.article_id))

@@ -99,12 +99,15 @@ class SummariesMixin(StoreBase):
             # The points each item showed become searchable (storage/schema.py: article_search);
             # unchanged rows are left alone so the index is not rewritten on every rebuild.
             for item in digest.items():
-                self.db.execute(
-                    "INSERT INTO article_points (article_id, language, points) VALUES (?,?,?) "
-                    "ON CONFLICT (article_id, language) DO UPDATE SET points = excluded.points "
-                    "WHERE points <> excluded.points",
-                    [item.id, digest.language, " ".join(item.points)],
-                )
+                points = " ".join(item.points)
+                row = self._one("SELECT points FROM article_points WHERE article_id = ? AND language = ?",
+                                [item.id, digest.language])
+                if row is not None and row["points"] == points:
+                    continue
+                self.db.execute("DELETE FROM article_points WHERE article_id = ? AND language = ?",
+                                [item.id, digest.language])
+                self.db.execute("INSERT INTO article_points (article_id, language, points) VALUES (?,?,?)",
+                                [item.id, digest.language, points])
 
     def get_digest(self, date: str, language: str) -> Digest | None:
         row = self._one(
