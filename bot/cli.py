@@ -13,14 +13,11 @@ import asyncio
 import logging
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import TYPE_CHECKING, TextIO, cast
 from zoneinfo import ZoneInfo
 
-from bot.cli_search import add_parser as add_search_parser
-from bot.cli_subscriptions import OptionError, describe, option_values
-from bot.cli_subscriptions import add_options as add_subscription_options
 from bot.cli_base import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -41,6 +38,12 @@ from bot.cli_base import (
     write_output,
 )
 from bot.cli_feeds import feeds_command, forced_feeds
+from bot.cli_fetch import fetch_with_progress, print_fetch_summary
+from bot.cli_search import add_parser as add_search_parser
+from bot.cli_search import search_command
+from bot.cli_service import build_site_now, run_command, site_command, status_command
+from bot.cli_subscriptions import OptionError, describe, option_values
+from bot.cli_subscriptions import add_options as add_subscription_options
 from bot.config import ConfigError, Settings, load_settings
 from bot.config_feeds import sync_config_feeds
 from bot.models import FeedOutcome
@@ -231,74 +234,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -
         if args.command == "status":
             return status_command(store, settings, out)
         if args.command == "search":
-            return search(args, store, out)
+            return search_command(args, store, out)
     finally:
         store.close()
     raise UsageError(f"unknown command {args.command!r}")
-
-
-# ---------------------------------------------------------------- fetch
-
-
-async def fetch_with_progress(
-    store: Store,
-    settings: Settings,
-    out: TextIO,
-    lines: bool = True,
-    on_outcome: Callable[[FeedOutcome], object] | None = None,
-    force: bool | frozenset[int] = False,
-) -> list[FeedOutcome]:
-    """Poll every feed; a progress bar on a terminal, one plain line per feed when piped
-    (`lines=False`: none, the caller summarises). `on_outcome` sees each feed as it finishes;
-    `force` polls all (True) or the given feeds even while they back off after failures."""
-    from bot.ingest.pipeline import fetch_all
-
-    now = datetime.now(UTC)
-    if out.isatty():
-        from rich.progress import Progress
-
-        with Progress(transient=True) as progress:
-            task = progress.add_task("Fetching feeds", total=len(store.list_feeds()))
-
-            def tick(o: FeedOutcome) -> None:
-                progress.advance(task)
-                if on_outcome:
-                    on_outcome(o)
-
-            outcomes = await fetch_all(store, settings, now=now, progress=tick, force=force)
-        if lines:
-            for o in outcomes:
-                print(_outcome_line(o), file=out)
-        return outcomes
-
-    def line(o: FeedOutcome) -> None:
-        if lines:
-            print(_outcome_line(o), file=out, flush=True)
-        if on_outcome:
-            on_outcome(o)
-
-    return await fetch_all(store, settings, now=now, progress=line, force=force)
-
-
-def _outcome_line(o: FeedOutcome) -> str:
-    name = o.name or o.url
-    if o.status == "failed":
-        return f"failed     #{o.feed_id} {name}: {o.error}"
-    if o.status == "new":
-        return f"new        #{o.feed_id} {name}: {o.new_articles} new article(s)"
-    if o.status == "skipped":
-        return f"skipped    #{o.feed_id} {name}: {o.error or 'backing off after failures'}"
-    return f"unchanged  #{o.feed_id} {name}"
-
-
-def print_fetch_summary(outcomes: Sequence[FeedOutcome], out: TextIO) -> None:
-    counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("new", "unchanged", "failed", "skipped")}
-    new = sum(o.new_articles for o in outcomes)
-    print(
-        f"{len(outcomes)} feeds: {counts['new']} with new articles ({new} articles), "
-        f"{counts['unchanged']} unchanged, {counts['failed']} failed, {counts['skipped']} skipped",
-        file=out,
-    )
 
 
 # ---------------------------------------------------------------- subscriptions (feeds: bot/cli_feeds.py)
@@ -380,7 +319,7 @@ async def digest_command(args: argparse.Namespace, store: Store, settings: Setti
     text = render_json(digest) if args.format == "json" else render_markdown(digest)
     write_output(text, args.output, out)
     if args.site:
-        _build_site(store, settings, sys.stderr)
+        build_site_now(store, settings, sys.stderr)
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
         print(f"{len(failed)} feed(s) could not be read:", file=sys.stderr)
@@ -435,74 +374,6 @@ async def summarize_command(args: argparse.Namespace, store: Store, settings: Se
         print(f"- {point}", file=out)
     print(args.url, file=out)
     return 0
-
-
-# ---------------------------------------------------------------- site
-
-
-def site_command(args: argparse.Namespace, store: Store, settings: Settings, out: TextIO) -> int:
-    """`digestbot site`: write the web archive of every stored digest (or one day's page)."""
-    today = _today(settings, datetime.now(UTC))
-    day = None if args.date is None else parse_day(args.date, today, settings.digest.timezone)
-    return _build_site(store, settings, out, args.output, args.base_url, args.lang, day)
-
-
-def _build_site(store: Store, settings: Settings, out: TextIO, output: str | None = None,
-                base_url: str | None = None, lang: str | None = None, day: date | None = None) -> int:
-    from bot.site.build import SiteError, build_site, site_options
-
-    try:
-        options = site_options(settings, output=output, base_url=base_url, language=lang)
-    except SiteError as exc:
-        raise UsageError(f"--base-url: {exc}") from exc
-    try:
-        result = build_site(store, options, only=day)
-    except SiteError as exc:
-        print(f"digestbot: {exc}", file=sys.stderr)
-        return 1
-    print("\n".join(result.report(options)), file=out)
-    return 1 if result.failed else 0
-
-
-# ---------------------------------------------------------------- run and status
-
-
-async def run_command(settings: Settings, **options: Any) -> int:
-    """The service; its failures are one line and an exit status (2: refused or already running).
-    `options` go to bot.app.run (tests pass their clock and adapters)."""
-    from bot.app import run
-    from bot.health import ServiceFailed
-    from bot.instance import AlreadyRunning
-
-    try:
-        await run(settings, **options)
-    except AlreadyRunning as exc:
-        print(f"digestbot: {exc}", file=sys.stderr)
-        return 2
-    except ServiceFailed as exc:
-        print(f"digestbot: {exc.line}", file=sys.stderr)
-        return exc.code
-    return 0
-
-
-def status_command(store: Store, settings: Settings, out: TextIO) -> int:
-    """What /status shows, for the shell: exit 1 when a platform needs attention."""
-    from bot.status import collect_status, status_lines
-
-    report = collect_status(store, settings.storage.path, settings.digest.timezone, datetime.now(UTC))
-    for line in status_lines(report):
-        print(line, file=out)
-    return 0 if report.well else 1
-
-
-def search(args: argparse.Namespace, store: Store, out: TextIO) -> int:
-    from bot.cli_search import search_command
-    from bot.search import SearchError
-
-    try:
-        return search_command(args, store, out)
-    except SearchError as exc:
-        raise UsageError(f"search: {exc}") from exc
 
 
 if __name__ == "__main__":  # pragma: no cover

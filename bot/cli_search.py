@@ -12,8 +12,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from bot.cli_base import UsageError
 from bot.digest.text import clean
-from bot.search import MAX_LIMIT, hit_to_dict, search
+from bot.search import MAX_LIMIT, SearchError, hit_to_dict, search
 from storage import Store
 
 
@@ -28,10 +29,13 @@ def add_parser(commands: Any) -> None:
 
 
 def search_command(args: argparse.Namespace, store: Store, out: TextIO, now: datetime | None = None) -> int:
-    """Print the results; raises SearchError (no words, a bad number) for the CLI to report."""
+    """Print the results; no words or a bad number is a usage error (exit 2)."""
     query = " ".join(args.query)
-    hits = search(store, query, days=args.days, limit=args.limit, offset=args.offset,
-                  now=now or datetime.now(UTC))
+    try:
+        hits = search(store, query, days=args.days, limit=args.limit, offset=args.offset,
+                      now=now or datetime.now(UTC))
+    except SearchError as exc:
+        raise UsageError(f"search: {exc}") from exc
     if args.format == "json":
         doc = {"query": query, "days": args.days, "limit": args.limit, "offset": args.offset,
                "results": [hit_to_dict(h) for h in hits]}
