@@ -196,6 +196,25 @@ async def test_telegram_filter_time_and_lang_answer_with_the_settings_or_one_lin
     assert (await world.say("/settings section nosuch on")).plain.startswith("没有“nosuch”这个栏目")
 
 
+async def test_telegram_channels_and_private_chats_manage_themselves(world: World) -> None:
+    """Channel posts come from the channel's admins; a private chat is its user's own."""
+    channel, private = "-1005005", "6161"
+    world.store.subscribe("telegram", channel, "08:00", "UTC", "en", at=NOW)
+    world.store.subscribe("telegram", private, "08:00", "UTC", "en", at=NOW)
+    await world.tg.inject_channel_post(channel, "/time 06:45")
+    panel = (await world.tg.wait_for(channel, 1, timeout=15))[0]
+    assert "every day at 06:45 (UTC)" in panel.plain and world.sub(chat=channel).time == "06:45"
+    world.tg.set_admin(channel, ADMIN)
+    outsider = await world.tg.inject_callback(channel, MEMBER, "pause", chat_type="channel", message_id=panel.message_id)
+    assert (await world.tg.wait_answered(outsider))["text"] == NOT_ADMIN
+    admin = await world.tg.inject_callback(channel, ADMIN, "pause", chat_type="channel", message_id=panel.message_id)
+    await world.tg.wait_answered(admin)
+    assert "Status: paused" in (await world.tg.wait_edited(channel, panel.message_id)).plain
+    await world.tg.inject_command(private, private, "/filter -crypto")
+    mine = (await world.tg.wait_for(private, 1, timeout=15))[0]
+    assert mine.plain.startswith("✅ Saved.") and world.sub(chat=private).exclude == ("crypto",)
+
+
 async def test_telegram_search_pages_with_more_and_keeps_feed_text_inert(world: World) -> None:
     first = await world.say("/search robot arm", user=MEMBER)
     assert first.plain.startswith("Results 1–5 for “robot arm”:")
