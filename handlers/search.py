@@ -36,7 +36,9 @@ def _zone(request: Request, services: Services) -> ZoneInfo:
     return ZoneInfo(sub.timezone if sub is not None else services.settings.digest.timezone)
 
 
-def format_hits(hits: list[SearchHit], query: str, offset: int, zone: ZoneInfo, language: str) -> str:
+def format_hits(
+    hits: list[SearchHit], query: str, offset: int, zone: ZoneInfo, language: str
+) -> str:
     """Plain text (the adapter escapes it): a header, then per hit its title, date · source · id
     and link. Titles, sources and the query are inert: no mention, command or tag."""
     shown = inert_entities(query)
@@ -56,7 +58,12 @@ def _page(request: Request, services: Services) -> tuple[str, int]:
         query_id, offset = int(request.args[0]), int(request.args[1])
         query = services.store.recall_search(query_id, request.platform, request.chat_id)
         if query is None:  # another chat's query, or one forgotten since
-            log.info("search.page_refused platform=%s chat=%s query_id=%d", request.platform, request.chat_id, query_id)
+            log.info(
+                "search.page_refused platform=%s chat=%s query_id=%d",
+                request.platform,
+                request.chat_id,
+                query_id,
+            )
             raise UserError("button_expired")
         return query, offset
     query = " ".join(" ".join(request.args).split())
@@ -90,6 +97,11 @@ async def search_(request: Request, services: Services) -> Reply:
     buttons: tuple[Button, ...] = ()
     if more:
         query_id = services.store.remember_search(request.platform, request.chat_id, query, now)
-        buttons = (Button(label=t(language, "search_more"), payload=encode("srch", query_id, offset + SEARCH_PAGE_SIZE)),)
+        buttons = (
+            Button(
+                label=t(language, "search_more"),
+                payload=encode("srch", query_id, offset + SEARCH_PAGE_SIZE),
+            ),
+        )
     text = format_hits(hits, query, offset, _zone(request, services), language)
     return Reply(text=text, buttons=buttons)

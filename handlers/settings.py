@@ -1,4 +1,4 @@
-"""/settings, /filter, /time and /lang: a chat's subscription shown and changed from the chat itself.
+"""/settings, /filter, /time and /lang: a chat's subscription shown and changed from the chat.
 
 The settings panel carries buttons (a section menu, the language, pause/resume) whose payloads run
 `/settings section KEY on|off`, `/settings sections KEY…`, `/lang zh|en`, `/settings pause` and
@@ -56,7 +56,11 @@ def _word_list(words: tuple[str, ...], language: str, limit: int | None) -> str:
     for word in words:
         text = json.dumps(word, ensure_ascii=False) if any(c in word for c in ' ,"') else word
         if limit is not None and shown and used + len(text) > limit:
-            return ", ".join(shown) + " " + t(language, "settings_more_words", count=len(words) - len(shown))
+            return (
+                ", ".join(shown)
+                + " "
+                + t(language, "settings_more_words", count=len(words) - len(shown))
+            )
         shown.append(inert_entities(text))
         used += len(text) + 2
     return ", ".join(shown)
@@ -81,10 +85,12 @@ def _state(sub: Subscription, language: str) -> str:
 
 
 def describe(sub: Subscription, services: Services, language: str, *, saved: bool = False) -> str:
-    """The panel's text: time and next digest, language, sections, keywords, whether it is paused."""
+    """The panel's text: time and next digest, language, sections, keywords, paused or not."""
     names = _section_names(services, language)
     sections = (
-        ", ".join(names.get(k, k) for k in sub.sections) if sub.sections else t(language, "all_sections")
+        ", ".join(names.get(k, k) for k in sub.sections)
+        if sub.sections
+        else t(language, "all_sections")
     )
     lines = [
         t(language, "settings_saved" if saved else "settings_title"),
@@ -96,8 +102,16 @@ def describe(sub: Subscription, services: Services, language: str, *, saved: boo
     lines += [
         t(language, "settings_language_line", language_name=t(language, f"lang_{sub.language}")),
         t(language, "settings_sections_line", sections=sections),
-        t(language, "settings_include_line", words=_word_list(sub.include, language, PANEL_WORDS_CHARS)),
-        t(language, "settings_exclude_line", words=_word_list(sub.exclude, language, PANEL_WORDS_CHARS)),
+        t(
+            language,
+            "settings_include_line",
+            words=_word_list(sub.include, language, PANEL_WORDS_CHARS),
+        ),
+        t(
+            language,
+            "settings_exclude_line",
+            words=_word_list(sub.exclude, language, PANEL_WORDS_CHARS),
+        ),
         _state(sub, language),
     ]
     return "\n".join(lines)
@@ -110,16 +124,30 @@ def panel(sub: Subscription, services: Services, language: str, *, saved: bool =
     names = _section_names(services, language)
     chosen = _chosen(sub, keys)
     options = tuple(
-        Choice(label=names.get(key, key), value=key, selected=key in chosen,
-               toggle=encode("sec", key, "off" if key in chosen else "on"))
+        Choice(
+            label=names.get(key, key),
+            value=key,
+            selected=key in chosen,
+            toggle=encode("sec", key, "off" if key in chosen else "on"),
+        )
         for key in keys
     )
-    menu = Select(payload=encode("secs"), options=options, placeholder=t(language, "settings_sections_placeholder"),
-                  min_values=1, max_values=len(options))
-    other = next(code for code in LANGUAGES if code != sub.language) if sub.language in LANGUAGES else "en"
+    menu = Select(
+        payload=encode("secs"),
+        options=options,
+        placeholder=t(language, "settings_sections_placeholder"),
+        min_values=1,
+        max_values=len(options),
+    )
+    other = (
+        next(code for code in LANGUAGES if code != sub.language)
+        if sub.language in LANGUAGES
+        else "en"
+    )
     buttons = (
         Button(label=t(language, f"settings_to_{other}"), payload=encode("lang", other)),
-        Button(label=t(language, "settings_pause"), payload=encode("pause")) if sub.enabled
+        Button(label=t(language, "settings_pause"), payload=encode("pause"))
+        if sub.enabled
         else Button(label=t(language, "settings_resume"), payload=encode("resume")),
     )
     text = describe(sub, services, language, saved=saved)
@@ -144,7 +172,12 @@ def _saved(request: Request, services: Services, sub: Subscription | None, what:
     assert sub is not None  # it existed a moment ago and only this chat's admins remove it
     log.info(
         "settings.changed sub=%d platform=%s chat=%s user=%s what=%s press=%s",
-        sub.id, request.platform, request.chat_id, request.user_id, what, request.press or "-",
+        sub.id,
+        request.platform,
+        request.chat_id,
+        request.user_id,
+        what,
+        request.press or "-",
     )
     return panel(sub, services, reply_language(request, services), saved=True)
 
@@ -185,13 +218,20 @@ async def settings(request: Request, services: Services) -> Reply:
         sub = services.store.find_subscription(request.platform, request.chat_id)
         if sub is None:
             cfg = services.settings
-            return Reply(text=t(
-                language, "settings_none", time=cfg.chat.default_time, timezone=cfg.digest.timezone,
-                language_name=t(language, f"lang_{language}"),
-            ))
+            return Reply(
+                text=t(
+                    language,
+                    "settings_none",
+                    time=cfg.chat.default_time,
+                    timezone=cfg.digest.timezone,
+                    language_name=t(language, f"lang_{language}"),
+                )
+            )
         return panel(sub, services, language)
     operation, rest = request.args[0].lower(), request.args[1:]
-    if operation not in ("pause", "resume", "section", "sections") or (operation in ("pause", "resume") and rest):
+    if operation not in ("pause", "resume", "section", "sections") or (
+        operation in ("pause", "resume") and rest
+    ):
         raise UserError("usage", usage=SETTINGS_USAGE)
     sub = _managed(request, services)
     store, now = services.store, services.now()
@@ -220,7 +260,9 @@ def _filter_words(text: str) -> dict[str, list[str]]:
     the user's mistake (saying which sign it needs)."""
     found: dict[str, list[str]] = {"include": [], "exclude": []}
     for token in _TOKEN.findall(text):
-        sign = unicodedata.normalize("NFKC", token[0])  # a full-width ＋ or － from a Chinese keyboard
+        sign = unicodedata.normalize(
+            "NFKC", token[0]
+        )  # a full-width ＋ or － from a Chinese keyboard
         word = token[1:]
         if len(word) >= 2 and word[0] == '"':
             word = word[1:-1] if word.endswith('"') else word[1:]
@@ -260,9 +302,11 @@ async def filter_(request: Request, services: Services) -> Reply:
         minus = {w.casefold().strip() for w in added["exclude"]}
         try:
             include = validate_keywords(
-                [w for w in sub.include if w.casefold() not in minus] + added["include"], "include")
+                [w for w in sub.include if w.casefold() not in minus] + added["include"], "include"
+            )
             exclude = validate_keywords(
-                [w for w in sub.exclude if w.casefold() not in plus] + added["exclude"], "exclude")
+                [w for w in sub.exclude if w.casefold() not in plus] + added["exclude"], "exclude"
+            )
         except FilterError as exc:
             raise LocalizedError(exc) from None
     services.store.update_subscription(sub.id, include=include, exclude=exclude)
@@ -306,4 +350,3 @@ async def lang(request: Request, services: Services) -> Reply:
         raise UserError("bad_lang")
     services.store.update_subscription(sub.id, language=value)
     return _saved(request, services, services.store.get_subscription(sub.id), "lang")
-
