@@ -183,6 +183,8 @@ class LimitsSettings:
     concurrent_page_fetches: int = 2
     user_urls_may_reach_private: bool = False
     offline_worker: str = "process"
+    user_searches_per_hour: int = 30
+    searches_per_hour: int = 600
 
 
 @dataclass(frozen=True)
@@ -383,6 +385,8 @@ def validate(s: Settings) -> Settings:
         "limits.digest_builds_per_hour": s.limits.digest_builds_per_hour,
         "limits.max_digest_age_days": s.limits.max_digest_age_days,
         "limits.concurrent_page_fetches": s.limits.concurrent_page_fetches,
+        "limits.user_searches_per_hour": s.limits.user_searches_per_hour,
+        "limits.searches_per_hour": s.limits.searches_per_hour,
     }
     for key, value in positive.items():
         if not value > 0:  # written this way so that nan fails too

@@ -298,6 +298,30 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """One option of a Select: what it shows, the value it stands for, whether it is chosen now, and
+    `toggle`, the button payload that flips this option alone where a platform has no menus
+    (Telegram renders each option as such a button)."""
+
+    label: str
+    value: str
+    selected: bool = False
+    toggle: str = ""
+
+
+@dataclass(frozen=True)
+class Select:
+    """A menu of options under a message (a Discord select menu, component type 3). `payload` is
+    its custom_id, a payload of bot/digest/buttons.py whose action validates every chosen value."""
+
+    payload: str
+    options: tuple[Choice, ...]
+    placeholder: str = ""
+    min_values: int = 1
+    max_values: int = 1
+
+
+@dataclass(frozen=True)
 class Embed:
     title: str
     description: str
@@ -311,13 +335,17 @@ class OutMessage:
     text: str = ""
     embeds: tuple[Embed, ...] = ()
     buttons: tuple[Button, ...] = ()
+    selects: tuple[Select, ...] = ()  # menus, above the buttons
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "text": self.text,
             "embeds": [dataclasses.asdict(e) for e in self.embeds],
             "buttons": [dataclasses.asdict(b) for b in self.buttons],
         }
+        if self.selects:  # digests have none: their stored rows keep their old shape
+            data["selects"] = [dataclasses.asdict(s) for s in self.selects]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> OutMessage:
@@ -325,6 +353,10 @@ class OutMessage:
             text=data.get("text", ""),
             embeds=tuple(Embed(**e) for e in data.get("embeds", [])),
             buttons=tuple(Button(**b) for b in data.get("buttons", [])),
+            selects=tuple(
+                Select(**{**s, "options": tuple(Choice(**o) for o in s.get("options", []))})
+                for s in data.get("selects", [])
+            ),
         )
 
 
@@ -412,6 +444,9 @@ class Request:
     is_chat_admin: bool = False
     chat_type: Literal["private", "group", "channel"] = "private"
     language: str | None = None  # the user's client language, if the platform says
+    # The button action this request comes from (bot/digest/buttons.py), None when it was typed:
+    # only an adapter decoding a payload sets it, so a handler can tell a press from a command.
+    press: str | None = None
 
 
 @dataclass(frozen=True)
@@ -423,6 +458,10 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     digest: Digest | None = None
     ephemeral: bool = False
+    selects: tuple[Select, ...] = ()
+    # Answering a button press: replace the message whose button was pressed (edited in place where
+    # the platform allows) instead of posting a new one. Ignored for typed commands.
+    replace: bool = False
 
 
 @dataclass(frozen=True)

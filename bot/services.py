@@ -45,10 +45,14 @@ class Services:
     refresh_schedule: Callable[[], None] = _no_refresh
     # Users' /summarize URL fetches in flight at once, all users together (limits.concurrent_page_fetches).
     page_fetches: asyncio.Semaphore | None = None
+    # Chat searches run in a worker thread on the store's connection: one at a time, all users.
+    searches: asyncio.Semaphore | None = None
 
     def __post_init__(self) -> None:
         if self.page_fetches is None:
             self.page_fetches = asyncio.Semaphore(self.settings.limits.concurrent_page_fetches)
+        if self.searches is None:
+            self.searches = asyncio.Semaphore(1)
 
     def now(self) -> datetime:
         """The current time, always timezone-aware UTC."""

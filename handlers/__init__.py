@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.models import Reply, Request
 from bot.services import Services
-from handlers import admin, articles, digest, general, subscriptions
+from handlers import admin, articles, digest, general, search, settings, subscriptions
 from handlers.catalog import CATALOG, COMMAND_INFO, CommandInfo, Param, command_params
 from handlers.common import reply_language
 from handlers.errors import UserError, apology
@@ -28,7 +28,11 @@ COMMANDS: dict[str, Handler] = {
     "more": articles.more,
     "subscribe": subscriptions.subscribe,
     "unsubscribe": subscriptions.unsubscribe,
-    "settings": subscriptions.settings,
+    "settings": settings.settings,
+    "filter": settings.filter_,
+    "time": settings.time_,
+    "lang": settings.lang,
+    "search": search.search_,
     "feeds": admin.feeds,
     "addfeed": admin.addfeed,
     "removefeed": admin.removefeed,

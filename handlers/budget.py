@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 ANSWER = "answer"  # a summary that is not cached yet: a model call (or offline CPU work)
 PAGE = "summarize"  # a user's URL fetched and summarised (the kind the rate limit always used)
 BUILD = "build"  # a digest built on demand for a day that has none stored
+SEARCH = "search"  # one page of /search results (full-text search and jieba: CPU, never cached)
 WINDOW = timedelta(hours=1)
 
 # Telegram sends every anonymous group admin as GroupAnonymousBot and every post made "as a
@@ -41,6 +42,7 @@ def rules_for(kinds: tuple[str, ...], services: Services, admin: bool) -> list[B
         ANSWER: (limits.user_answers_per_hour, limits.answers_per_hour),
         PAGE: (services.settings.chat.summarize_per_user_per_hour, None),
         BUILD: (limits.user_digest_builds_per_hour, limits.digest_builds_per_hour),
+        SEARCH: (limits.user_searches_per_hour, limits.searches_per_hour),
     }
     rules = []
     for kind in kinds:

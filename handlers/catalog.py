@@ -71,7 +71,41 @@ CATALOG: dict[str, CommandInfo] = {
             "/unsubscribe",
             access="chat_admin",
         ),
-        CommandInfo("settings", {"en": "This chat's subscription", "zh": "本聊天的订阅设置"}, "/settings"),
+        CommandInfo(
+            "settings",
+            {"en": "This chat's settings, with buttons to change them", "zh": "本聊天的设置（可用按钮修改）"},
+            "/settings",
+        ),
+        CommandInfo(
+            "filter",
+            {"en": "Keyword filters: +word keeps, -word drops, clear", "zh": "关键词筛选：+词 保留，-词 排除，clear 清除"},
+            "/filter [+word] [-word] | /filter clear",
+            access="chat_admin",
+            params=(_p("words", "+word to keep, -word to drop, or clear", "+词 保留，-词 排除，或 clear"),),
+        ),
+        CommandInfo(
+            "time",
+            {"en": "When the digest comes: HH:MM [time zone]", "zh": "摘要发送时间：HH:MM [时区]"},
+            "/time HH:MM [timezone]",
+            access="chat_admin",
+            params=(
+                _p("time", "Local time HH:MM", "本地时间 HH:MM", True),
+                _p("timezone", "Time zone, e.g. Asia/Shanghai", "时区，例如 Asia/Shanghai"),
+            ),
+        ),
+        CommandInfo(
+            "lang",
+            {"en": "The digest's language: zh or en", "zh": "摘要语言：zh 或 en"},
+            "/lang zh|en",
+            access="chat_admin",
+            params=(_p("language", "zh or en", "zh 或 en", True),),
+        ),
+        CommandInfo(
+            "search",
+            {"en": "Find stored articles by words", "zh": "按关键词搜索已收录的文章"},
+            "/search <words>",
+            params=(_p("words", "Words to look for", "要搜索的词", True),),
+        ),
         CommandInfo(
             "feeds", {"en": "List the feeds (admins)", "zh": "列出订阅源（管理员）"}, "/feeds",
             access="bot_admin",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from handlers.strings import t
 
@@ -26,3 +26,24 @@ class UserError(Exception):
 def apology(language: str) -> str:
     """The fixed answer to an unexpected failure: no detail, never a traceback."""
     return t(language, "apology")
+
+
+class Localized(Protocol):
+    """An error of a lower layer (bot.digest.filters.FilterError, bot.search.SearchError) that says
+    itself in either language."""
+
+    key: str
+
+    def message(self, language: str) -> str: ...
+
+
+class LocalizedError(UserError):
+    """A lower layer's one-sentence error, shown as a UserError in the user's language."""
+
+    def __init__(self, error: Localized) -> None:
+        super().__init__(error.key)
+        self.error = error
+
+    def message(self, language: str) -> str:
+        """The lower layer's own sentence in `language`."""
+        return self.error.message(language)

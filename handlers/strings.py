@@ -51,7 +51,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "subscribed": "Subscribed: the digest comes here every day at {time} ({timezone}), in {language_name}. Next: {next}.",
         "unsubscribed": "Unsubscribed: no more daily digests in this chat.",
         "settings": "This chat gets the digest every day at {time} ({timezone}), in {language_name}; sections: {sections}.",
-        "settings_disabled": "This chat's subscription is paused ({reason}); send /subscribe to resume it.",
         "settings_none": "This chat has no subscription. /subscribe would use {time} ({timezone}), in {language_name}.",
         "all_sections": "all",
         "lang_zh": "Chinese",
@@ -90,6 +89,43 @@ STRINGS: dict[str, dict[str, str]] = {
         "status_state_unknown": "not recorded",
         "status_last_digest": "Last digest built: {date} ({lang}) at {when}",
         "status_last_digest_none": "Last digest built: none yet",
+        # the settings panel, /filter, /time, /lang (handlers/settings.py)
+        "settings_title": "⚙️ This chat's settings",
+        "settings_saved": "✅ Saved. This chat's settings:",
+        "settings_time_line": "Time: every day at {time} ({timezone})",
+        "settings_next": "Next digest: {next}",
+        "settings_language_line": "Language: {language_name}",
+        "settings_sections_line": "Sections: {sections}",
+        "settings_include_line": "Include (keep only items that mention one): {words}",
+        "settings_exclude_line": "Exclude (drop items that mention any): {words}",
+        "settings_no_words": "none",
+        "settings_more_words": "… and {count} more (/filter lists them all)",
+        "settings_state_active": "Status: active",
+        "settings_state_paused": "Status: paused; nothing is sent until it is resumed, and days missed meanwhile are not sent later",
+        "settings_state_unsubscribed": "Status: unsubscribed; resume to get the digest again",
+        "settings_state_stopped": "Status: stopped because the digest could not be posted here; resume to try again",
+        "settings_sections_placeholder": "Sections to receive",
+        "settings_to_zh": "Switch to 中文",
+        "settings_to_en": "Switch to English",
+        "settings_pause": "⏸ Pause",
+        "settings_resume": "▶️ Resume",
+        "settings_last_section": "Keep at least one section; to get every section, choose them all.",
+        "filter_title": "Keyword filters of this chat:",
+        "filter_help": (
+            "Add words with /filter +word (keep only items that mention one) or /filter -word (drop items "
+            'that mention it), a "quoted phrase" as one; /filter clear removes them all. At most {limit} '
+            "words per list, each at most {chars} characters."
+        ),
+        "filter_sign": (
+            "{value!r} is not +word or -word: + keeps only items that mention the word, - drops them; "
+            "/filter clear removes every word."
+        ),
+        "bad_lang": "Use /lang zh or /lang en.",
+        # /search (handlers/search.py)
+        "search_header": "Results {first}–{last} for “{query}”:",
+        "search_none": "Nothing found for “{query}”.",
+        "search_no_more": "No more results for “{query}”.",
+        "search_more": "More results",
     },
     "zh": {
         "intro": "我替你读一天的 AI 新闻：抓取订阅源、合并同一事件，每天发一份摘要，每篇三个要点。",
@@ -128,7 +164,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "subscribed": "订阅成功：每天 {time}（{timezone}）在这里发送{language_name}摘要。下一次：{next}。",
         "unsubscribed": "已取消订阅：本聊天不再接收每日摘要。",
         "settings": "本聊天每天 {time}（{timezone}）接收{language_name}摘要；栏目：{sections}。",
-        "settings_disabled": "本聊天的订阅已暂停（{reason}），发送 /subscribe 恢复。",
         "settings_none": "本聊天还没有订阅。/subscribe 将使用 {time}（{timezone}），{language_name}。",
         "all_sections": "全部",
         "lang_zh": "中文",
@@ -166,6 +201,37 @@ STRINGS: dict[str, dict[str, str]] = {
         "status_state_unknown": "无记录",
         "status_last_digest": "最近生成的摘要：{date}（{lang}），生成于 {when}",
         "status_last_digest_none": "最近生成的摘要：暂无",
+        "settings_title": "⚙️ 本聊天的设置",
+        "settings_saved": "✅ 已保存。本聊天的设置：",
+        "settings_time_line": "时间：每天 {time}（{timezone}）",
+        "settings_next": "下一次摘要：{next}",
+        "settings_language_line": "语言：{language_name}",
+        "settings_sections_line": "栏目：{sections}",
+        "settings_include_line": "包含（只保留提到其中任一词的内容）：{words}",
+        "settings_exclude_line": "排除（去掉提到其中任一词的内容）：{words}",
+        "settings_no_words": "无",
+        "settings_more_words": "……另有 {count} 个（/filter 列出全部）",
+        "settings_state_active": "状态：正常发送",
+        "settings_state_paused": "状态：已暂停；恢复之前不发送，暂停期间的摘要也不会补发",
+        "settings_state_unsubscribed": "状态：已退订；恢复即可重新接收",
+        "settings_state_stopped": "状态：因无法在这里发送摘要而停止；恢复即可重试",
+        "settings_sections_placeholder": "选择要接收的栏目",
+        "settings_to_zh": "改用中文",
+        "settings_to_en": "改用 English",
+        "settings_pause": "⏸ 暂停",
+        "settings_resume": "▶️ 恢复",
+        "settings_last_section": "至少保留一个栏目；要接收全部栏目，请全部选中。",
+        "filter_title": "本聊天的关键词筛选：",
+        "filter_help": (
+            "用 /filter +词 添加包含词（只保留提到它的内容），/filter -词 添加排除词（去掉提到它的内容），"
+            "带空格的短语请加 \"引号\"；/filter clear 清除全部。每个列表最多 {limit} 个词，每个词最多 {chars} 个字符。"
+        ),
+        "filter_sign": "{value!r} 不是 +词 或 -词：+ 只保留提到该词的内容，- 去掉提到该词的内容；/filter clear 清除全部关键词。",
+        "bad_lang": "请使用 /lang zh 或 /lang en。",
+        "search_header": "“{query}”的搜索结果（第 {first}–{last} 条）：",
+        "search_none": "没有找到与“{query}”相关的文章。",
+        "search_no_more": "“{query}”没有更多结果了。",
+        "search_more": "更多结果",
     },
 }
 

@@ -1,4 +1,5 @@
-"""/subscribe, /unsubscribe and /settings for this chat; only chat admins change groups and servers."""
+"""/subscribe and /unsubscribe for this chat; only chat admins change groups and servers (/settings
+and the other changes are in handlers/settings.py)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,16 @@ def next_local_run(sub_time: str, timezone: str, now: datetime) -> datetime:
     return candidate
 
 
+def next_digest(sub: Subscription, services: Services, now: datetime) -> datetime:
+    """When the chat's next digest comes (local time): the next slot, or the one after it when
+    today's digest was already sent (the time moved later on a day that got its digest)."""
+    upcoming = next_local_run(sub.time, sub.timezone, now)
+    done = services.store.get_delivery(sub.id, upcoming.date().isoformat())
+    if done is not None and done.status == "sent":
+        upcoming = next_local_run(sub.time, sub.timezone, upcoming)
+    return upcoming
+
+
 def _require_manager(request: Request, services: Services) -> None:
     if not can_manage_chat(request, services):
         raise UserError("not_chat_admin")
@@ -85,10 +96,7 @@ async def subscribe(request: Request, services: Services) -> Reply:
         sub.id, sub.platform, sub.chat_id, sub.time, sub.timezone, sub.language,
     )
     services.refresh_schedule()
-    upcoming = next_local_run(sub.time, sub.timezone, now)
-    done = services.store.get_delivery(sub.id, upcoming.date().isoformat())
-    if done is not None and done.status == "sent":  # moved later on a day that already got its digest
-        upcoming = next_local_run(sub.time, sub.timezone, upcoming)
+    upcoming = next_digest(sub, services, now)
     return Reply(
         text=t(
             sub.language,
@@ -113,34 +121,3 @@ async def unsubscribe(request: Request, services: Services) -> Reply:
     services.refresh_schedule()
     return Reply(text=t(language, "unsubscribed"))
 
-
-def describe(sub: Subscription, language: str) -> str:
-    sections = ", ".join(sub.sections) if sub.sections else t(language, "all_sections")
-    return t(
-        language,
-        "settings",
-        time=sub.time,
-        timezone=sub.timezone,
-        language_name=_language_name(language, sub.language),
-        sections=sections,
-    )
-
-
-async def settings(request: Request, services: Services) -> Reply:
-    """Show this chat's subscription (anyone may look)."""
-    language = reply_language(request, services)
-    sub = services.store.find_subscription(request.platform, request.chat_id)
-    if sub is None:
-        cfg = services.settings
-        return Reply(
-            text=t(
-                language,
-                "settings_none",
-                time=cfg.chat.default_time,
-                timezone=cfg.digest.timezone,
-                language_name=_language_name(language, language),
-            )
-        )
-    if not sub.enabled:
-        return Reply(text=t(language, "settings_disabled", reason=sub.disabled_reason or "?"))
-    return Reply(text=describe(sub, language))

@@ -238,6 +238,19 @@ MIGRATIONS: list[str] = [
     ALTER TABLE articles ADD COLUMN text_origin TEXT;
     ALTER TABLE articles ADD COLUMN publisher INTEGER NOT NULL DEFAULT 0;
     """,
+    # the searches a chat's "more" button pages through: the button carries only the row's id
+    # (Telegram callback data is 64 bytes), and the row is bound to the chat that searched
+    """
+    CREATE TABLE search_queries (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        query TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (platform, chat_id, query)
+    );
+    CREATE INDEX search_queries_created ON search_queries(created_at);
+    """,
 ]
 
 

@@ -18,7 +18,7 @@ import unicodedata
 from datetime import datetime, timedelta
 
 from bot.models import SearchHit
-from storage.base import StoreBase, _dt, _now
+from storage.base import StoreBase, _dt, _iso, _now
 from storage.segment import KEY_SHIFT, key_floor, key_seconds, segment_for_query
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ _ID_BITS = (1 << KEY_SHIFT) - 1
 # Age discount: the relevance of an article `age` days old is divided by 1 + age / RECENCY_DAYS,
 # so last week's story outranks an equally relevant one from last year.
 RECENCY_DAYS = 30.0
+SEARCH_QUERY_DAYS = 30  # how long a chat's search stays pageable by its "more" button
 
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
 _WORD_CHAR = re.compile(r"[^\W_]")  # a letter or digit in any script: what the tokenizer indexes
@@ -131,6 +132,33 @@ class SearchMixin(StoreBase):
         finally:
             cursor.close()
         return sorted(best, reverse=True)
+
+    # ------------------------------------------------------------ chat searches and their pages
+
+    def remember_search(self, platform: str, chat_id: str, query: str, at: datetime) -> int:
+        """The id a "more" button carries for this chat's query (the same query keeps its id);
+        queries older than SEARCH_QUERY_DAYS are forgotten, so their buttons expire."""
+        with self.db.conn:
+            self.db.execute("DELETE FROM search_queries WHERE created_at < ?",
+                            [_iso(at - timedelta(days=SEARCH_QUERY_DAYS))])
+            self.db.execute(
+                "INSERT INTO search_queries (platform, chat_id, query, created_at) VALUES (?,?,?,?) "
+                "ON CONFLICT (platform, chat_id, query) DO UPDATE SET created_at = excluded.created_at",
+                [platform, str(chat_id), query, _iso(at)],
+            )
+            row = self.db.execute(
+                "SELECT id FROM search_queries WHERE platform = ? AND chat_id = ? AND query = ?",
+                [platform, str(chat_id), query],
+            ).fetchone()
+        return int(row[0])
+
+    def recall_search(self, query_id: int, platform: str, chat_id: str) -> str | None:
+        """The query behind a "more" button, only for the chat it was made in; None otherwise."""
+        row = self._one(
+            "SELECT query FROM search_queries WHERE id = ? AND platform = ? AND chat_id = ?",
+            [query_id, platform, str(chat_id)],
+        )
+        return str(row["query"]) if row else None
 
     @staticmethod
     def _hit(row: dict[str, object]) -> SearchHit:

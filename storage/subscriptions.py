@@ -141,6 +141,17 @@ class SubscriptionsMixin(StoreBase):
                 "UPDATE subscriptions SET enabled = 0, disabled_reason = ? WHERE id = ?", [reason, sub_id]
             )
 
+    def resume_subscription(self, sub_id: int, at: datetime) -> Subscription | None:
+        """Enable a paused (or otherwise disabled) subscription again, owing nothing for the slots
+        up to `at`: the digests missed while it was paused are not sent late."""
+        with self.db.conn:
+            self.db.execute(
+                "UPDATE subscriptions SET enabled = 1, disabled_reason = NULL, schedule_from = ? "
+                "WHERE id = ? AND enabled = 0",
+                [_iso(at), sub_id],
+            )
+        return self.get_subscription(sub_id)
+
     def move_subscription(self, sub_id: int, new_chat_id: str) -> Subscription:
         """A Telegram group became a supergroup: the subscription follows it to its new id."""
         with self.db.conn:

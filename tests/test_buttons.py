@@ -13,6 +13,10 @@ from bot.delivery.adapter import expired_button, parse_payload
 from bot.digest import buttons
 from handlers import COMMANDS
 
+# The longest value each field accepts (its `longest` says how long that is).
+LONGEST = {"article_id": str(buttons.MAX_ID), "query_id": str(buttons.MAX_ID), "section": "s" * 32,
+           "switch": "off", "language": "zh", "offset": "9995"}
+
 
 def test_every_action_runs_a_real_command_and_fits_both_platforms() -> None:
     for name, action in buttons.ACTIONS.items():
@@ -21,10 +25,16 @@ def test_every_action_runs_a_real_command_and_fits_both_platforms() -> None:
         longest = action.longest_payload()
         assert longest <= buttons.TELEGRAM_MAX_BYTES and longest <= buttons.DISCORD_MAX_CHARS, name
         # The longest value each field accepts really encodes, at that length, and decodes back.
-        values = ["9" * f.longest if f is buttons.ARTICLE_ID else "x" for f in action.fields]
-        if all(f.accepts(v) for f, v in zip(action.fields, values, strict=True)):
-            payload = buttons.encode(name, *values)
-            assert len(payload.encode()) == longest and buttons.decode(payload) is not None
+        values = [LONGEST[f.name] for f in action.fields]
+        assert [len(v) for v in values] == [f.longest for f in action.fields], name
+        payload = buttons.encode(name, *values)
+        chosen = None
+        if action.choice is not None:  # a menu: as many different values as it may take
+            chosen = [f"{i:02d}" + LONGEST[action.choice.name][2:] for i in range(action.max_choices)]
+            assert buttons.decode(payload) is None  # a menu without a choice is not a press
+        press = buttons.decode(payload, chosen)
+        assert len(payload.encode()) == longest and press is not None, name
+        assert press.args == (*action.args, *values, *(chosen or ())), name
 
 
 def test_the_largest_article_id_fits_and_one_more_does_not() -> None:
@@ -58,7 +68,8 @@ def test_non_strings_decode_to_nothing() -> None:
 def test_decoding_is_exact(payload: str) -> None:
     press = buttons.decode(payload)
     if press is not None:  # only what encode itself would produce
-        assert buttons.encode(press.action, *press.args) == payload
+        values = press.args[len(buttons.ACTIONS[press.action].args):]
+        assert buttons.encode(press.action, *values) == payload
         assert parse_payload(payload) == (press.command, press.args)
 
 

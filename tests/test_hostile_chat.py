@@ -204,7 +204,9 @@ async def test_anonymous_admins_and_channel_senders_are_counted_per_chat(world: 
 # ------------------------------------------------------------------ forged button payloads
 
 FORGED = ["unsubscribe", "subscribe:en", "status", "addfeed:http://x", "digest:2017-06-30", "more", "more:abc",
-          "more:1:2", "more:-1", "removefeed:1", "help", "x" * 64]
+          "more:1:2", "more:-1", "removefeed:1", "help", "x" * 64,
+          # issue 14's settings and search payloads, malformed (test_chat_settings.py has more)
+          "sec:products:maybe", "secs", "lang:fr", "pause:1", "srch:0:5", "filter:clear", "time:09:00"]
 
 
 def _state(world: World) -> tuple[object, ...]:

@@ -131,6 +131,12 @@ def parse_payload(payload: object) -> tuple[str, tuple[str, ...]] | None:
     return None if press is None else (press.command, press.args)
 
 
+def decode_press(payload: object, chosen: object = None) -> buttons.Press | None:
+    """A button payload (with a select menu's chosen values) the bot issued → the press, whose
+    command and args the adapter turns into a Request marked with the action; None otherwise."""
+    return buttons.decode(payload, chosen)
+
+
 def expired_button(language: str | None) -> str:
     """What a user sees after pressing a button whose payload the bot does not accept."""
     from handlers.strings import t  # lazy, like apology(): handlers import much of the bot

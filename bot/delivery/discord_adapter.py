@@ -27,9 +27,9 @@ from bot.delivery.adapter import (
     OnRequest,
     PlatformLimits,
     client_language,
+    decode_press,
     expired_button,
     localized_specs,
-    parse_payload,
     split_text,
 )
 from bot.delivery.answers import Answers, quick
@@ -237,14 +237,27 @@ class DiscordAdapter:
 
     @staticmethod
     def _view(message: OutMessage) -> discord.ui.View | None:
-        if not message.buttons:
+        if not message.buttons and not message.selects:
             return None
         view = discord.ui.View(timeout=None)  # persistent: custom_id = payload, handled in on_interaction
-        for i, button in enumerate(message.buttons[: MAX_ROWS * PER_ROW]):
+        menus = message.selects[:MAX_ROWS]
+        for row, select in enumerate(menus):  # a menu fills its row; Discord allows 25 options
+            options = [
+                discord.SelectOption(label=o.label[:100], value=o.value[:100], default=o.selected)
+                for o in select.options[:25]
+            ]
+            view.add_item(
+                discord.ui.Select(
+                    custom_id=select.payload[:100], placeholder=select.placeholder[:150] or None,
+                    min_values=min(select.min_values, len(options)), max_values=min(select.max_values, len(options)),
+                    options=options, row=row,
+                )
+            )
+        for i, button in enumerate(message.buttons[: (MAX_ROWS - len(menus)) * PER_ROW]):
             view.add_item(
                 discord.ui.Button(
                     label=button.label[:80], custom_id=button.payload[:100],
-                    style=discord.ButtonStyle.secondary, row=i // PER_ROW,
+                    style=discord.ButtonStyle.secondary, row=len(menus) + i // PER_ROW,
                 )
             )
         return view
@@ -282,7 +295,9 @@ class DiscordAdapter:
 
     # ------------------------------------------------------------------ incoming
 
-    def _request(self, interaction: discord.Interaction, command: str, args: tuple[str, ...]) -> Request:
+    def _request(
+        self, interaction: discord.Interaction, command: str, args: tuple[str, ...], press: str | None = None
+    ) -> Request:
         in_guild = interaction.guild_id is not None
         perms = interaction.permissions
         admin = (perms.manage_guild or perms.manage_channels) if in_guild else True
@@ -295,6 +310,7 @@ class DiscordAdapter:
             is_chat_admin=bool(admin),
             chat_type="group" if in_guild else "private",
             language=client_language(str(interaction.locale.value) if interaction.locale else None),
+            press=press,
         )
 
     async def _on_slash(self, interaction: discord.Interaction, command: str, args: tuple[str, ...]) -> None:
@@ -304,15 +320,15 @@ class DiscordAdapter:
         if self.answers.stopping:
             return
         data: dict[str, Any] = dict(interaction.data or {})
-        press = parse_payload(data.get("custom_id"))
+        press = decode_press(data.get("custom_id"), data.get("values"))  # values: a select menu's choice
         if press is None:
             # Not a payload the bot issued (forged, or from an older version): run nothing.
             language = client_language(str(interaction.locale.value) if interaction.locale else None)
             log.info("discord.button_refused interaction=%s user=%s", interaction.id, interaction.user.id)
             await self._respond(interaction, Reply(text=expired_button(language), ephemeral=True))
             return
-        command, args = press
-        await self.answers.serve(self._answer(interaction, self._request(interaction, command, args), slash=False))
+        request = self._request(interaction, press.command, press.args, press.action)
+        await self.answers.serve(self._answer(interaction, request, slash=False))
 
     async def _reply_for(self, request: Request) -> Reply:
         return await self.answers.reply_for(self._on_request, request)
@@ -324,7 +340,10 @@ class DiscordAdapter:
         try:
             reply = await quick(work)
             if reply is not None:
-                await self._respond(interaction, reply)
+                if not slash and self._replacement(reply) is not None:
+                    await self._update(interaction, reply)
+                else:
+                    await self._respond(interaction, reply)
                 return
             try:
                 if slash:  # private "thinking…": whether the answer is a refusal is not known yet
@@ -334,7 +353,11 @@ class DiscordAdapter:
             except discord.HTTPException as exc:
                 log.warning("discord.defer_failed interaction=%s status=%s", interaction.id, exc.status)
                 return
-            await self._respond_late(interaction, await work, slash=slash)
+            reply = await work
+            if not slash and self._replacement(reply) is not None:
+                await self._update(interaction, reply, late=True)
+            else:
+                await self._respond_late(interaction, reply, slash=slash)
         finally:
             if not work.done():
                 work.cancel()
@@ -395,6 +418,31 @@ class DiscordAdapter:
         except Exception as exc:  # noqa: BLE001 - one failed follow-up is logged, not raised
             log.warning("discord.followup_failed interaction=%s reason=%s", interaction.id, type(exc).__name__)
 
+    def _replacement(self, reply: Reply) -> OutMessage | None:
+        """The one message that replaces a pressed message, or None (a new message is posted)."""
+        if not reply.replace or reply.ephemeral or reply.digest is not None:
+            return None
+        messages = self.reply_messages(reply)
+        return messages[0] if len(messages) == 1 else None
+
+    async def _update(self, interaction: discord.Interaction, reply: Reply, *, late: bool = False) -> None:
+        """Edit the message whose component was used: the interaction's response (type 7,
+        UPDATE_MESSAGE) or, after a deferred update (type 6), its original message."""
+        message = self._replacement(reply)
+        assert message is not None
+        kwargs, view = self._send_kwargs(message, None)
+        kwargs["view"] = view  # None removes the old components
+        try:
+            if late:
+                await interaction.edit_original_response(**kwargs)
+            else:
+                await interaction.response.edit_message(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - one failed answer is logged, not raised
+            log.warning("discord.update_failed interaction=%s reason=%s", interaction.id, type(exc).__name__)
+        finally:
+            if view is not None:
+                view.stop()
+
     def reply_messages(self, reply: Reply) -> list[OutMessage]:
         """A handler's Reply as Discord messages: the rendered digest, then the escaped text."""
         messages: list[OutMessage] = []
@@ -403,7 +451,10 @@ class DiscordAdapter:
         if reply.text:
             parts = split_text(escape_discord(reply.text), self.limits.max_text)
             for i, part in enumerate(parts):
-                messages.append(OutMessage(text=part, buttons=reply.buttons if i == len(parts) - 1 else ()))
+                last = i == len(parts) - 1
+                messages.append(
+                    OutMessage(text=part, buttons=reply.buttons if last else (), selects=reply.selects if last else ())
+                )
         return messages or [OutMessage(text="✅")]
 
 

@@ -42,9 +42,9 @@ from bot.delivery.adapter import (
     OnRequest,
     PlatformLimits,
     client_language,
+    decode_press,
     expired_button,
     localized_specs,
-    parse_payload,
     split_text,
 )
 from bot.delivery.answers import Answers, quick
@@ -74,6 +74,7 @@ _UNAVAILABLE = (
 )
 ALLOWED_UPDATES = ["message", "channel_post", "callback_query"]
 BUTTONS_PER_ROW = 3
+OPTIONS_PER_ROW = 2  # a menu's options as toggle buttons ("✅ Industry news" is long on a phone)
 ANSWER_TEXT_MAX = 200  # answerCallbackQuery: a quick refusal shown to the presser alone
 
 
@@ -253,11 +254,6 @@ class TelegramAdapter:
                 f"<b>{html.escape(e.title, quote=False)}</b>\n{html.escape(e.description, quote=False)}"
                 for e in message.embeds
             )
-        markup = None
-        if message.buttons:
-            buttons = [InlineKeyboardButton(b.label, callback_data=b.payload) for b in message.buttons]
-            rows = [buttons[i : i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)]
-            markup = InlineKeyboardMarkup(rows)
         target: int | str = int(chat_id) if str(chat_id).lstrip("-").isdigit() else chat_id
         try:
             sent = await self.app.bot.send_message(
@@ -265,11 +261,33 @@ class TelegramAdapter:
                 text=text,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
-                reply_markup=markup,
+                reply_markup=keyboard(message),
             )
         except tg_error.TelegramError as exc:
             raise map_error(exc) from exc
         return str(sent.message_id)
+
+    async def edit(self, query: Any, chat_id: str, message: OutMessage) -> bool:
+        """Replace the text and keyboard of the message whose button was pressed; False when
+        Telegram will not (the caller then sends a new message). Content identical to what is
+        shown already counts as done."""
+        slot = await self.pacer.acquire(chat_id)
+        try:
+            await query.edit_message_text(
+                message.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(message),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except tg_error.BadRequest as exc:
+            if "not modified" in str(exc.message).lower():
+                return True  # a stale button showing the state that is already saved
+            log.warning("telegram.edit_failed chat=%s reason=%s", chat_id, redact(str(exc.message), [self._token]))
+            return False
+        except tg_error.TelegramError as exc:
+            log.warning("telegram.edit_failed chat=%s reason=%s", chat_id, type(exc).__name__)
+            return False
+        finally:
+            self.pacer.done(slot)
+        return True
 
     # ------------------------------------------------------------------ incoming
 
@@ -324,7 +342,7 @@ class TelegramAdapter:
         if query is None or self.answers.stopping:
             return
         language = client_language(query.from_user.language_code)
-        press = parse_payload(query.data)
+        press = decode_press(query.data)
         if press is None or query.message is None:
             # Not a payload the bot issued (forged, or from an older version): run nothing.
             log.info("telegram.button_refused query=%s user=%s", query.id, query.from_user.id)
@@ -332,15 +350,19 @@ class TelegramAdapter:
             return
         chat = query.message.chat
         admin = await self._is_admin(chat, query.from_user.id)
-        request = self._request(chat, str(query.from_user.id), *press, admin, language)
+        request = self._request(
+            chat, str(query.from_user.id), press.command, press.args, admin, language, press.action
+        )
         await self.answers.serve(self._run_press(query, request))
 
     def _request(
-        self, chat: Any, user_id: str, command: str, args: tuple[str, ...], admin: bool, language: str | None
+        self, chat: Any, user_id: str, command: str, args: tuple[str, ...], admin: bool, language: str | None,
+        press: str | None = None,
     ) -> Request:
         return Request(
             platform=self.platform, chat_id=str(chat.id), user_id=user_id, command=command, args=args,
             is_chat_admin=admin, chat_type=self._chat_type(chat), language=language,  # type: ignore[arg-type]
+            press=press,
         )
 
     async def _answer_query(self, query: Any, text: str | None) -> None:
@@ -361,6 +383,9 @@ class TelegramAdapter:
                 return
             await self._answer_query(query, None)
             reply = await work
+            edited = self._replacement(reply)
+            if edited is not None and await self.edit(query, request.chat_id, edited):
+                return
             await self.send_reply(request.chat_id, reply)
         finally:
             if not work.done():
@@ -372,6 +397,16 @@ class TelegramAdapter:
     async def _run(self, request: Request) -> None:
         await self.send_reply(request.chat_id, await self._reply_for(request))
 
+    def _replacement(self, reply: Reply) -> OutMessage | None:
+        """The one message that replaces a pressed message, or None when the reply asks for a new
+        message or does not fit in one."""
+        if not reply.replace or reply.digest is not None or not reply.text:
+            return None
+        text = escape_telegram(reply.text)
+        if utf16_len(text) > self.limits.max_text:
+            return None
+        return OutMessage(text=text, buttons=reply.buttons, selects=reply.selects)
+
     async def send_reply(self, chat_id: str, reply: Reply) -> None:
         """Render a handler's Reply (escaped text and buttons, or a digest) and send it, paced."""
         messages: list[OutMessage] = []
@@ -381,7 +416,9 @@ class TelegramAdapter:
             parts = split_text(escape_telegram(reply.text), self.limits.max_text, utf16_len)
             for i, part in enumerate(parts):
                 last = i == len(parts) - 1
-                messages.append(OutMessage(text=part, buttons=reply.buttons if last else ()))
+                messages.append(
+                    OutMessage(text=part, buttons=reply.buttons if last else (), selects=reply.selects if last else ())
+                )
         for message in messages:
             try:
                 await self._send_retrying(chat_id, message)
@@ -409,6 +446,22 @@ class TelegramAdapter:
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram.update_error error=%r", context.error, exc_info=context.error)
+
+
+def keyboard(message: OutMessage) -> InlineKeyboardMarkup | None:
+    """The inline keyboard: each menu as one toggle button per option (Telegram has no menus;
+    ✅ marks the chosen ones), then the buttons."""
+    rows: list[list[InlineKeyboardButton]] = []
+    for select in message.selects:
+        toggles = [
+            InlineKeyboardButton(("✅ " if o.selected else "▫️ ") + o.label, callback_data=o.toggle)
+            for o in select.options
+            if o.toggle
+        ]
+        rows += [toggles[i : i + OPTIONS_PER_ROW] for i in range(0, len(toggles), OPTIONS_PER_ROW)]
+    buttons = [InlineKeyboardButton(b.label, callback_data=b.payload) for b in message.buttons]
+    rows += [buttons[i : i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def _retry_seconds(exc: tg_error.RetryAfter) -> float:

@@ -88,11 +88,20 @@ class Shown:
 
     body: dict[str, Any]
     ephemeral: bool
-    via: str  # "response" (callback type 4), "original" (the deferred message, filled) or "followup"
+    # "response" (callback type 4), "original" (the deferred message, filled), "followup", or
+    # "update": the message whose component was used, edited (callback type 7, or type 6 then
+    # PATCH @original); `message_id` is then that message's.
+    via: str
+    message_id: str = ""
 
     @property
     def content(self) -> str:
         return str(self.body.get("content") or "")
+
+    @property
+    def components(self) -> list[dict[str, Any]]:
+        """Every component of the message (buttons and select menus), row by row."""
+        return [c for row in self.body.get("components") or [] for c in row.get("components", [])]
 
 
 @dataclass
@@ -107,6 +116,9 @@ class InteractionRecord:
     loading: bool = False  # a deferred "thinking…" message waits for its content
     loading_ephemeral: bool = False
     deleted_original: bool = False
+    kind: int = 2  # 2: a slash command, 3: a component (button or select menu)
+    channel_id: str = ""
+    message_id: str = ""  # a component's message
 
 
 class FakeDiscord(LoopbackServer):
@@ -133,6 +145,8 @@ class FakeDiscord(LoopbackServer):
         self.faults: dict[str, deque[str]] = defaultdict(deque)
         self.commands: list[dict[str, Any]] = []
         self.interactions: dict[str, InteractionRecord] = {}
+        # Every message the bot made (posted, or shown by an interaction), by id, as it is now.
+        self.messages: dict[str, dict[str, Any]] = {}
         self.stats: dict[str, int] = defaultdict(int)
         self.rate_limited_at: list[float] = []  # server clock of every 429 from the rate windows
         self.identified = asyncio.Event()
@@ -242,7 +256,10 @@ class FakeDiscord(LoopbackServer):
             payload["user"] = user_payload(user_id)
         if message is not None:
             payload["message"] = message
-        self.interactions[interaction_id] = InteractionRecord(interaction_id, token, time.monotonic())
+        self.interactions[interaction_id] = InteractionRecord(
+            interaction_id, token, time.monotonic(), kind=kind, channel_id=channel_id,
+            message_id=str(message["id"]) if message else "",
+        )
         await self.dispatch("INTERACTION_CREATE", payload)
         return interaction_id
 
@@ -257,18 +274,40 @@ class FakeDiscord(LoopbackServer):
         }
         return await self._interaction(2, str(channel_id), str(user_id), data, permissions, locale, None)
 
+    def _component_message(self, channel: str, message_id: str | None, component: dict[str, Any]) -> dict[str, Any]:
+        """The message a component interaction comes from: one the bot made (as it is now), or a
+        made-up one carrying just that component."""
+        known = self.messages.get(message_id or "")
+        if known is not None:
+            return self._message(message_id or "", channel, known)
+        return self._message(snowflake(), channel, {"content": "digest", "components": [
+            {"type": 1, "components": [component]}]})
+
     async def inject_button(self, channel_id: str | int, user_id: str | int, custom_id: str, *,
-                            permissions: int = 0, locale: str = "en-US") -> str:
-        """A user presses a button with `custom_id` under one of the bot's messages."""
+                            permissions: int = 0, locale: str = "en-US", message_id: str | None = None) -> str:
+        """A user presses a button with `custom_id` under one of the bot's messages (`message_id`,
+        or a made-up message)."""
         channel = str(channel_id)
-        message = {
-            "id": snowflake(), "channel_id": channel, "author": BOT_USER, "content": "digest",
-            "timestamp": ISO, "edited_timestamp": None, "tts": False, "mention_everyone": False,
-            "mentions": [], "mention_roles": [], "attachments": [], "embeds": [], "pinned": False,
-            "type": 0, "flags": 0,
-            "components": [{"type": 1, "components": [{"type": 2, "style": 2, "label": "More", "custom_id": custom_id}]}],
-        }
+        message = self._component_message(
+            channel, message_id, {"type": 2, "style": 2, "label": "More", "custom_id": custom_id})
         data = {"custom_id": custom_id, "component_type": 2}
+        return await self._interaction(3, channel, str(user_id), data, permissions, locale, message)
+
+    async def inject_select(self, channel_id: str | int, user_id: str | int, custom_id: str, values: list[str], *,
+                            permissions: int = 0, locale: str = "en-US", message_id: str | None = None) -> str:
+        """A user chooses `values` in a select menu (component type 3) with `custom_id`. Under a
+        message the bot made, Discord only lets them pick that menu's options, between its
+        min_values and max_values; without `message_id` anything is sent (a forged client)."""
+        channel = str(channel_id)
+        if message_id is not None:
+            menu = next((c for row in self.messages[message_id].get("components") or []
+                         for c in row.get("components", []) if c.get("custom_id") == custom_id), None)
+            assert menu is not None and menu.get("type") == 3, f"no select menu {custom_id!r} on {message_id}"
+            offered = {o["value"] for o in menu["options"]}
+            assert set(values) <= offered and menu.get("min_values", 1) <= len(values) <= menu.get("max_values", 1)
+        message = self._component_message(channel, message_id, {
+            "type": 3, "custom_id": custom_id, "options": [{"label": v, "value": v} for v in values]})
+        data = {"custom_id": custom_id, "component_type": 3, "values": list(values)}
         return await self._interaction(3, channel, str(user_id), data, permissions, locale, message)
 
     # ------------------------------------------------------------------ gateway
@@ -417,14 +456,22 @@ class FakeDiscord(LoopbackServer):
             raise ApiError(400, 40060, "Interaction has already been acknowledged.")
         if elapsed > 3.0:  # Discord invalidates the token if not answered within 3 s
             raise ApiError(404, 10062, "Unknown interaction")
-        record.callback, record.callback_after = body, elapsed
         kind = body.get("type")
+        if kind in (6, 7) and record.kind != 3:
+            raise ApiError(400, 40004, "Interaction callback type 6 and 7 are only for component interactions")
+        if kind == 7:
+            self._validate(body.get("data") or {})
+        record.callback, record.callback_after = body, elapsed
         flags = (body.get("data") or {}).get("flags", 0)
         if kind == 4:  # CHANNEL_MESSAGE_WITH_SOURCE: the answer itself
             self._validate(body.get("data") or {})
-            record.shown.append(Shown(dict(body.get("data") or {}), bool(flags & 64), "response"))
+            shown = Shown(dict(body.get("data") or {}), bool(flags & 64), "response", snowflake())
+            self.messages[shown.message_id] = shown.body
+            record.shown.append(shown)
         elif kind == 5:  # DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE: "thinking…", public or ephemeral for good
             record.loading, record.loading_ephemeral = True, bool(flags & 64)
+        elif kind == 7:  # UPDATE_MESSAGE: the component's message edited in place
+            record.shown.append(self._update(record, body.get("data") or {}))
         self._changed_soon()
         if request.query.get("with_response") in ("1", "true", "True"):
             return 200, {"interaction": {
@@ -445,10 +492,16 @@ class FakeDiscord(LoopbackServer):
             record.deleted_original, record.loading = True, False
             return 204, None, {}
         self._validate(body)
+        if original and record.kind == 3 and (record.callback or {}).get("type") in (6, 7):
+            # After a deferred update (type 6), @original is the message whose component was used.
+            record.shown.append(self._update(record, body))
+            await self._notify()
+            return 200, self._message(record.message_id, record.channel_id, self.messages[record.message_id]), {}
         if original:  # PATCH: the deferred message gets its content; its visibility was fixed at defer
             ephemeral = record.loading_ephemeral if record.loading else bool(body.get("flags", 0) & 64)
             record.loading = False
-            record.shown.append(Shown(body, ephemeral, "original"))
+            record.shown.append(Shown(body, ephemeral, "original", snowflake()))
+            self.messages[record.shown[-1].message_id] = body
         else:
             record.followups.append(body)
             # Discord: the first follow-up to a deferred response fills the "thinking…" message and
@@ -457,9 +510,20 @@ class FakeDiscord(LoopbackServer):
                 ephemeral, record.loading = record.loading_ephemeral, False
             else:
                 ephemeral = bool(body.get("flags", 0) & 64)
-            record.shown.append(Shown(body, ephemeral, "followup"))
+            record.shown.append(Shown(body, ephemeral, "followup", snowflake()))
+            self.messages[record.shown[-1].message_id] = body
         await self._notify()
         return 200, self._message(snowflake(), "0", body), {}
+
+    def _update(self, record: InteractionRecord, body: dict[str, Any]) -> Shown:
+        """Edit the message a component interaction came from: fields given replace the old ones."""
+        current = dict(self.messages.get(record.message_id) or {})
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                current[key] = body[key]
+        self.messages[record.message_id] = current
+        self.stats["updates"] += 1
+        return Shown(current, False, "update", record.message_id)
 
     def _changed_soon(self) -> None:
         asyncio.get_running_loop().create_task(self._notify())
@@ -502,6 +566,9 @@ class FakeDiscord(LoopbackServer):
             buttons = row.get("components") or []
             if len(buttons) > 5:
                 errors[f"components.{r}.components"] = "Must be 5 or fewer in length."
+            if any(c.get("type") == 3 for c in buttons):
+                errors.update(self._select_errors(r, buttons))
+                continue
             for b, button in enumerate(buttons):
                 custom_id = button.get("custom_id")
                 if button.get("style") != 5 and not (custom_id and len(custom_id) <= 100):
@@ -512,6 +579,34 @@ class FakeDiscord(LoopbackServer):
             raise ApiError(400, 50006, "Cannot send an empty message")
         if errors:
             raise ApiError(400, 50035, "Invalid Form Body", {"errors": errors})
+
+    @staticmethod
+    def _select_errors(r: int, row: list[dict[str, Any]]) -> dict[str, str]:
+        """A select menu (type 3) fills its action row; Discord's limits on it and its options."""
+        where = f"components.{r}.components"
+        if len(row) != 1:
+            return {where: "A select menu must be alone in its action row."}
+        menu, errors = row[0], {}
+        options = menu.get("options") or []
+        custom_id = menu.get("custom_id") or ""
+        if not 1 <= len(custom_id) <= 100:
+            errors[f"{where}.0.custom_id"] = "Must be between 1 and 100 in length."
+        if not 1 <= len(options) <= 25:
+            errors[f"{where}.0.options"] = "Must be between 1 and 25 in length."
+        low, high = menu.get("min_values", 1), menu.get("max_values", 1)
+        if not (0 <= low <= 25 and 1 <= high <= 25 and low <= high <= max(1, len(options))):
+            errors[f"{where}.0.max_values"] = "min_values and max_values must fit the options."
+        if len(menu.get("placeholder") or "") > 150:
+            errors[f"{where}.0.placeholder"] = "Must be 150 or fewer in length."
+        values = [o.get("value") or "" for o in options]
+        if len(set(values)) != len(values):
+            errors[f"{where}.0.options"] = "Option values must be unique."
+        for o, option in enumerate(options):
+            if not 1 <= len(option.get("label") or "") <= 100 or not 1 <= len(option.get("value") or "") <= 100:
+                errors[f"{where}.0.options.{o}"] = "label and value must be between 1 and 100 in length."
+        if sum(bool(o.get("default")) for o in options) > high:
+            errors[f"{where}.0.options"] = "More default options than max_values."
+        return errors
 
     def _rate(self, channel_id: str) -> dict[str, str]:
         """Count one request against the channel and global windows; 429 (with Via) when over."""
@@ -569,6 +664,7 @@ class FakeDiscord(LoopbackServer):
         headers = self._rate(channel_id)
         message_id = snowflake()
         self.delivered[channel_id].append(Posted(channel_id, message_id, body, self.now()))
+        self.messages[message_id] = body
         await self._notify()
         if fault == "drop_after":
             raise _Drop()

@@ -188,6 +188,12 @@ class Delivered:
     buttons: list[list[dict[str, Any]]] = field(default_factory=list)
     link_preview_disabled: bool = False
     at: float = 0.0
+    edits: int = 0  # editMessageText calls that changed it (text, plain and buttons are the latest)
+
+    @property
+    def payloads(self) -> list[str]:
+        """The callback_data of every inline button, row by row."""
+        return [b["callback_data"] for row in self.buttons for b in row if "callback_data" in b]
 
     @property
     def auto_entities(self) -> list[tuple[str, str]]:
@@ -318,25 +324,43 @@ class FakeTelegram(LoopbackServer):
 
     async def inject_callback(
         self, chat_id: str | int, user_id: str | int, data: str, chat_type: str = "private",
-        message_id: int = 1,
+        message_id: int = 1, language: str = "en",
     ) -> str:
-        """A user presses an inline button whose callback_data is `data`; returns the query id."""
+        """A user presses an inline button whose callback_data is `data` under the bot's message
+        `message_id` (a delivered one, shown as it is now, or a made-up one); returns the query id."""
         query_id = str(next(self._ids))
+        shown = self.message(chat_id, message_id)
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": self._chat(chat_id, chat_type),
+            "from": BOT_USER,
+            "text": shown.plain if shown else "digest",
+        }
+        if shown is not None and shown.buttons:
+            message["reply_markup"] = {"inline_keyboard": shown.buttons}
         body = {
             "id": query_id,
-            "from": self._user(user_id),
+            "from": self._user(user_id, language),
             "chat_instance": f"ci{chat_id}",
             "data": data,
-            "message": {
-                "message_id": message_id,
-                "date": int(time.time()),
-                "chat": self._chat(chat_id, chat_type),
-                "from": BOT_USER,
-                "text": "digest",
-            },
+            "message": message,
         }
         await self._push("callback_query", body)
         return query_id
+
+    def message(self, chat_id: str | int, message_id: int) -> Delivered | None:
+        """A message the bot sent to a chat, as it is now (after any edits)."""
+        return next((d for d in self.delivered[str(chat_id)] if d.message_id == message_id), None)
+
+    async def wait_edited(self, chat_id: str | int, message_id: int, edits: int = 1, timeout: float = 5.0) -> Delivered:
+        """Wait (real seconds) until a sent message was edited `edits` times."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(
+                lambda: (self.message(chat_id, message_id) or Delivered("", 0, "", "")).edits >= edits), timeout)
+        found = self.message(chat_id, message_id)
+        assert found is not None
+        return found
 
     async def wait_for(self, chat_id: str | int, count: int, timeout: float = 5.0) -> list[Delivered]:
         """Wait (real seconds) until `count` messages were delivered to a chat."""
@@ -559,6 +583,38 @@ class FakeTelegram(LoopbackServer):
             "chat": self._chat(chat_id, chat_type),
             "from": BOT_USER,
             "text": plain,
+        }
+        if buttons:
+            result["reply_markup"] = {"inline_keyboard": buttons}
+        return result
+
+    async def _m_editMessageText(self, request: web.Request, p: dict[str, Any]) -> Any:
+        """Replace a sent message's text and inline keyboard, checked as sendMessage is."""
+        chat_id = str(p.get("chat_id", ""))
+        if p.get("inline_message_id"):
+            raise ApiError(400, "Bad Request: inline messages are not supported by this fake")
+        shown = self.message(chat_id, int(p.get("message_id") or 0)) if chat_id else None
+        if shown is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        text = str(p.get("text", ""))
+        plain = parse_html(text) if str(p.get("parse_mode", "")).upper() == "HTML" else text
+        if not plain.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if utf16_len(plain) > 4096:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        buttons = self._keyboard(p.get("reply_markup"))
+        if text == shown.text and buttons == shown.buttons:
+            raise ApiError(400, "Bad Request: message is not modified: specified new message content and "
+                                "reply markup are exactly the same as a current content and reply markup of the message")
+        self._check_rate(chat_id)
+        shown.text, shown.plain, shown.buttons = text, plain, buttons
+        shown.edits += 1
+        async with self._changed:
+            self._changed.notify_all()
+        chat_type = "private" if not chat_id.startswith("-") else ("channel" if chat_id.startswith("-100") else "group")
+        result: dict[str, Any] = {
+            "message_id": shown.message_id, "date": int(time.time()), "edit_date": int(time.time()),
+            "chat": self._chat(chat_id, chat_type), "from": BOT_USER, "text": plain,
         }
         if buttons:
             result["reply_markup"] = {"inline_keyboard": buttons}
