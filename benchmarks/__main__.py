@@ -104,7 +104,7 @@ def run_one(name: str, quick: bool) -> dict[str, Any]:
     if name == "events":
         from benchmarks import events
 
-        return events.run(300, 1) if quick else events.run()
+        return events.run(300, 1, ("test",)) if quick else events.run()
     raise ValueError(f"unknown benchmark {name!r}; one of {', '.join(NAMES)}")
 
 

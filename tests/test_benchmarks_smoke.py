@@ -27,7 +27,8 @@ def test_quick_run_writes_a_row_for_every_benchmark(tmp_path: Path) -> None:
     assert table[0].startswith("| what | this project | reference")
     for prefix in ("Feed parsing", "Extraction F1", "Offline summary ROUGE-1", "Dedup recall, same-story",
                    "Dedup false merges", "End to end: digest wall time", "Prompt tokens per article",
-                   "Model calls on a warm re-run", "Delivery wall time", "Delivery messages lost"):
+                   "Model calls on a warm re-run", "Delivery wall time", "Delivery messages lost",
+                   "Section accuracy, test split", "Same-event pairs, Chinese, test split"):
         assert any(line.startswith(f"| {prefix}") for line in table), prefix
     assert "not run" not in page
     for name in NAMES:

@@ -451,7 +451,8 @@ def group_events(
     stories: Sequence[EventStory], window: timedelta = DEFAULT_WINDOW
 ) -> list[tuple[Hashable, ...]]:
     """Groups of story ids that report one event (every story in exactly one group, singletons
-    included), in order of each group's earliest story; deterministic for a given input."""
+    included), in order of each group's earliest story; the same whatever the input order."""
+    stories = sorted(stories, key=lambda s: (s.published, str(s.id)))
     scores = pair_scores(stories, window)
     parent = list(range(len(stories)))
     members: dict[int, list[int]] = {i: [i] for i in range(len(stories))}
