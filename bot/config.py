@@ -81,18 +81,27 @@ class SummarizerSettings:
 class SectionSettings:
     key: str
     name: dict[str, str]
-    description: str = ""
+    description: dict[str, str] = field(default_factory=dict)  # what belongs here, per language
     keywords: tuple[str, ...] = ()
 
     def name_for(self, language: str) -> str:
         return self.name.get(language) or next(iter(self.name.values()), self.key)
+
+    def description_for(self, language: str) -> str:
+        """The definition in `language`, else any the config gives, else empty."""
+        return self.description.get(language) or next(iter(self.description.values()), "")
 
 
 DEFAULT_SECTIONS: tuple[SectionSettings, ...] = (
     SectionSettings(
         key="products",
         name={"zh": "产品介绍", "en": "Products"},
-        description="New products, models, features and releases",
+        description={
+            "zh": "介绍一个具体的产品、模型、工具、应用、芯片或服务：它能做什么、如何获取或使用、"
+                  "价格多少、与同类相比如何。",
+            "en": "Presents a specific product, model, tool, app, chip or service: what it does, how "
+                  "to get or use it, what it costs, how it compares with alternatives.",
+        },
         keywords=(
             "launch", "launches", "released", "release", "introducing", "introduces", "announces",
             "available", "new model", "app", "feature", "api", "version", "update", "preview",
@@ -102,7 +111,13 @@ DEFAULT_SECTIONS: tuple[SectionSettings, ...] = (
     SectionSettings(
         key="industry",
         name={"zh": "产业资讯", "en": "Industry news"},
-        description="Funding, deals, policy, companies and markets",
+        description={
+            "zh": "行业里发生的事：公司动向、作为公司新闻报道的发布、融资与估值、交易、政策与监管、"
+                  "人事、诉讼、作为新闻报道的研究成果、基础设施。",
+            "en": "Something that happened in the industry: company moves, launches reported as "
+                  "company news, funding and valuations, deals, policy and regulation, people, "
+                  "lawsuits, research results reported as news, infrastructure.",
+        },
         keywords=(
             "funding", "raises", "acquire", "acquisition", "investment", "partnership", "policy",
             "regulation", "lawsuit", "revenue", "market", "ceo", "startup", "billion", "million",
@@ -112,7 +127,11 @@ DEFAULT_SECTIONS: tuple[SectionSettings, ...] = (
     SectionSettings(
         key="tutorials",
         name={"zh": "技术教程", "en": "Tutorials"},
-        description="How-tos, engineering write-ups and research explained",
+        description={
+            "zh": "帮助读者学习或动手：操作指南、学习路线、技术原理讲解、论文解读、工程实践总结。",
+            "en": "Helps a reader learn or build: how-tos, learning paths, explanations of "
+                  "techniques, papers explained, engineering write-ups.",
+        },
         keywords=(
             "how to", "tutorial", "guide", "step by step", "building", "fine-tune", "fine-tuning",
             "benchmark", "paper", "research", "engineering", "lessons", "deep dive", "explained",
@@ -122,7 +141,11 @@ DEFAULT_SECTIONS: tuple[SectionSettings, ...] = (
     SectionSettings(
         key="other",
         name={"zh": "其他", "en": "Other"},
-        description="Everything else",
+        description={
+            "zh": "年度回顾、趋势预测、观点与评论、市场议论、社会与文化。",
+            "en": "Year reviews, predictions, opinion and commentary, market talk, society and "
+                  "culture.",
+        },
         keywords=(),
     ),
 )
@@ -441,7 +464,8 @@ def validate(s: Settings) -> Settings:
         if not re.fullmatch(r"[a-z0-9_-]{1,32}", sec.key):
             fail(f"digest.sections[{i}].key", "must be 1-32 of a-z, 0-9, _ or -")
     sections = tuple(
-        dataclasses.replace(sec, name=_names(sec)) for sec in s.digest.sections
+        dataclasses.replace(sec, name=_names(sec), description=_descriptions(sec))
+        for sec in s.digest.sections
     )
     return dataclasses.replace(s, digest=dataclasses.replace(s.digest, sections=sections))
 
@@ -465,6 +489,17 @@ def _names(sec: SectionSettings) -> dict[str, str]:
     names = dict(default.name) if default else {}
     names.update(sec.name)
     return names
+
+
+def _descriptions(sec: SectionSettings) -> dict[str, str]:
+    """A plain string stands for every language; a default section the config gives no
+    description keeps the built-in definitions (both languages)."""
+    if "*" in sec.description:
+        return {"zh": sec.description["*"], "en": sec.description["*"]}
+    default = next((d for d in DEFAULT_SECTIONS if d.key == sec.key), None)
+    out = dict(default.description) if default and not sec.description else {}
+    out.update(sec.description)
+    return out
 
 
 def secret(env_name: str) -> str | None:

@@ -30,8 +30,9 @@ def test_quick_run_writes_a_row_for_every_benchmark(tmp_path: Path) -> None:
                    "Model calls on a warm re-run", "Delivery wall time", "Delivery messages lost",
                    "Web archive build", "Web archive rebuild", "Restart races: seeded kills",
                    "Search latency", "Search recall of Chinese words",
+                   "Chat: /help answer while an old day builds", "Chat: peak RSS",
 
-                   "Chat: /help answer while an old day builds", "Chat: peak RSS"):
+                   "Section accuracy, test split", "Same-event pairs, Chinese, test split"):
         assert any(line.startswith(f"| {prefix}") for line in table), prefix
     assert "not run" not in page
     for name in NAMES:

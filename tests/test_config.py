@@ -36,7 +36,7 @@ def _example_keys(data: dict, prefix: str = "") -> set[str]:
     out: set[str] = set()
     for k, v in data.items():
         key = f"{prefix}{k}"
-        if isinstance(v, dict) and k != "name":
+        if isinstance(v, dict) and k not in ("name", "description"):  # per-language text tables
             out |= _example_keys(v, key + ".")
         elif isinstance(v, list) and v and isinstance(v[0], dict):
             for item in v:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from bot.config import DEFAULT_SECTIONS
 from bot.digest import buttons
-from bot.digest.sections import classify
+from bot.digest.sections import classify, classify_by_keywords
 from bot.digest.stats import efficiency_percent, reading_minutes
 from bot.digest.strings import STRINGS, t
 from bot.digest.text import clean, clip, clip_cost, safe_url, utf16_len
@@ -20,16 +20,30 @@ from bot.digest.text import clean, clip, clip_cost, safe_url, utf16_len
         ("OpenAI launches a new model", "", None, "products"),
         ("Startup raises $1 billion in funding", "", None, "industry"),
         ("How to fine-tune a small model: a tutorial", "", None, "tutorials"),
-        ("A quiet day", "nothing to see", None, "other"),
         ("某公司发布新一代芯片", "", None, "products"),
         ("监管机构就生成式 AI 征求意见", "政策 监管", None, "industry"),
         ("OpenAI launches a new model", "", "tutorials", "tutorials"),  # the feed's hint wins
-        ("A quiet day", "", "no-such-section", "other"),  # unknown hint ignored
-        ("Apple and rapid growth", "", None, "other"),  # 'app'/'api' match whole words only
     ],
 )
 def test_classify(title: str, text: str, hint: str | None, expected: str) -> None:
     assert classify(title, text, hint, DEFAULT_SECTIONS) == expected
+
+
+def test_classify_ignores_an_unknown_hint() -> None:
+    plain = classify("A quiet day", "nothing to see", None, DEFAULT_SECTIONS)
+    assert classify("A quiet day", "nothing to see", "no-such-section", DEFAULT_SECTIONS) == plain
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        ("A quiet day", "nothing to see", "other"),  # no keyword: the last section
+        ("Apple and rapid growth", "", "other"),  # 'app'/'api' match whole words only
+        ("OpenAI launches a new model", "", "products"),
+    ],
+)
+def test_classify_by_keywords(title: str, text: str, expected: str) -> None:
+    assert classify_by_keywords(title, text, DEFAULT_SECTIONS) == expected
 
 
 def test_buttons_round_trip_and_fit_platform_limits() -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.config import DEFAULT_SECTIONS
 from bot.summarize.text import chars_within_tokens, split_sentences
 
 BEGIN = "<<<ARTICLE_BEGIN>>>"
@@ -20,7 +21,8 @@ Answer with one JSON object only, with these fields:
 - "title": a short headline for the article, written in {language}.
 - "emoji": exactly one emoji that fits the topic.
 - "points": {count} key points, each one sentence of at most {max_chars} characters, written in {language}.
-- "section": the best-fitting section key, one of: {sections}.
+- "section": the key of the section the article belongs in, one of:
+{sections}
 - "importance": a number from 0 to 1 (1 = major industry news).
 Write the title and every point in {language} even when the article is in another language
 (translate an English article into Chinese for a Chinese digest, and vice versa)."""
@@ -51,6 +53,18 @@ def max_point_chars(language: str) -> int:
     return 120 if language == "zh" else 220
 
 
+def section_lines(
+    sections: Sequence[str], language: str, definitions: Mapping[str, str] | None = None
+) -> str:
+    """One line per section key with its definition, so the model picks by meaning, not by name.
+    Without `definitions`, the built-in ones of the default keys (in `language`) are used."""
+    if definitions is None:
+        definitions = {d.key: d.description_for(language) for d in DEFAULT_SECTIONS}
+    return "\n".join(
+        f"  - {key}: {definitions[key]}" if definitions.get(key) else f"  - {key}" for key in sections
+    )
+
+
 def _neutralise(text: str) -> str:
     """Keep the article from closing its own delimiter early."""
     return text.replace(BEGIN, "[removed]").replace(END, "[removed]")
@@ -58,7 +72,7 @@ def _neutralise(text: str) -> str:
 
 def build_messages(
     title: str, text: str, language: str, kind: str, sections: Sequence[str], max_input_chars: int,
-    max_input_tokens: int | None = None,
+    max_input_tokens: int | None = None, definitions: Mapping[str, str] | None = None,
 ) -> list[dict[str, str]]:
     """The chat messages for one article; no tools, one system and one user message.
 
@@ -74,7 +88,7 @@ def build_messages(
         language=lang_name,
         count=count,
         max_chars=max_point_chars(language),
-        sections=", ".join(sections),
+        sections=section_lines(sections, language, definitions),
     )
     limit = max_input_chars
     if max_input_tokens is not None:

@@ -1,0 +1,77 @@
+"""Section classifier: accuracy on the test split of tests/labels/sections.jsonl, beside the
+majority baseline (always the commonest section of the dev split) and the keyword classifier
+the project had before the model (`classify_by_keywords` with the default sections), overall and
+per language; and the time per item.
+
+The model (bot/digest/section_model.json) was trained on the dev split only. No feed hints are
+given: this measures the text alone. Run `python -m benchmarks.sections`.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections import Counter
+from typing import Any
+
+from benchmarks.labelled import SectionLabel, section_labels
+from bot.config import DEFAULT_SECTIONS
+from bot.digest.section_model import shipped_model
+from bot.digest.sections import classify, classify_by_keywords
+
+
+def _accuracy(items: list[SectionLabel], predict: Any) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for lang in ("all", "zh", "en"):
+        chosen = [x for x in items if lang == "all" or x.entry.language == lang]
+        hits = sum(1 for x in chosen if predict(x) == x.section)
+        out[lang] = hits / len(chosen) if chosen else 0.0
+        out[f"{lang}_n"] = len(chosen)
+    return out
+
+
+def per_item_microseconds(items: list[SectionLabel], rounds: int = 5) -> float:
+    """Median over rounds of the mean time of one `classify` call (model path, no hint)."""
+    timings = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for x in items:
+            classify(x.entry.title, x.entry.text, None, DEFAULT_SECTIONS)
+        timings.append((time.perf_counter() - t0) / len(items))
+    return statistics.median(timings) * 1e6
+
+
+def run(rounds: int = 5) -> dict[str, Any]:
+    """Accuracies (model, majority, keywords) on test, the model's confusion, and speed."""
+    dev, test = section_labels("dev"), section_labels("test")
+    if shipped_model() is None:
+        raise RuntimeError("bot/digest/section_model.json is missing: run python -m benchmarks.train_sections")
+    majority = Counter(x.section for x in dev).most_common(1)[0][0]
+
+    def model(x: SectionLabel) -> str:
+        return classify(x.entry.title, x.entry.text, None, DEFAULT_SECTIONS)
+
+    def keywords(x: SectionLabel) -> str:
+        return classify_by_keywords(x.entry.title, x.entry.text, DEFAULT_SECTIONS)
+
+    confusion: Counter[str] = Counter()
+    for x in test:
+        confusion[f"{x.section}>{model(x)}"] += 1
+    classify("warm-up", "", None, DEFAULT_SECTIONS)  # the model file loads once
+    return {
+        "dev_items": len(dev), "test_items": len(test), "majority_label": majority,
+        "model": _accuracy(test, model),
+        "majority": _accuracy(test, lambda x: majority),
+        "keywords": _accuracy(test, keywords),
+        "confusion": dict(confusion),
+        "microseconds_per_item": per_item_microseconds(test, rounds),
+    }
+
+
+def main() -> None:
+    print(json.dumps(run(), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,506 @@
+"""Same-event detection: which stories in a window report one event, in Chinese, in English and
+across the two, offline.
+
+MinHash in bot/ingest/dedup.py finds near-copies; this finds the same news told in other words.
+Two stories are compared when they are published within the window (48 h by default) and share
+a rare token. Same language: cosine of TF-IDF vectors over the title (counted twice) and the
+lead — Latin words and CJK character pairs. Across languages: how much of the Chinese story's
+anchors — Latin names and product names inside the Chinese text, figures normalised to values
+(42亿美元 = $4.2 billion, 200万 = 2 million) and a small table of Chinese company names — the
+English story also has. Pairs at or above their threshold (measured on the dev split of
+tests/labels/events.jsonl; see docs/editing.md) are joined average-link, so a group only grows
+when the newcomer is close to the group as a whole, not to one member. Round-ups (daily
+briefings, weekly newsletters) report many events and are never merged.
+
+Pure: a list of small records in, groups of ids out.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WINDOW = timedelta(hours=48)
+LEAD_CHARS = 1200  # the title and first lines carry the event; later paragraphs wander
+TITLE_WEIGHT = 2.0
+# Thresholds chosen on the dev split (`python -m benchmarks.events --sweep`): the highest recall
+# whose dev pairwise precision stays about 0.95; see docs/editing.md for the figures.
+SAME_LANGUAGE_THRESHOLD = 0.8
+CROSS_LANGUAGE_THRESHOLD = 0.55
+# One source rarely tells one event twice (a launch post and its system card); its own posts on
+# one company share names and templates, so they need far stronger evidence.
+SAME_SOURCE_THRESHOLD = 0.995
+CROSS_MIN_SHARED = 2  # a lone shared name ("OpenAI") is no evidence of one event
+CROSS_MIN_NAMES = 4  # without a figure in common, this many names must agree
+# Same-language pairs: a logistic model over the pair's evidence (same_language_features),
+# fitted on the dev pairs by `python -m benchmarks.events --fit`.
+SAME_LANGUAGE_WEIGHTS: dict[str, float] = {
+    "content": 2.043,
+    "cosine": 6.911,
+    "figure_conflict": -2.49,
+    "figure_shared": 0.053,
+    "names": 2.673,
+    "names_and_content": -0.308,
+    "same_source": -0.36,
+    "title_cosine": 3.733,
+    "title_only": 0.306,
+    "type_conflict": -0.504,
+    "type_shared": 0.075,
+}
+SAME_LANGUAGE_BIAS = -1.98
+LINK_SHARE = 0.5  # half the pairs between two groups must pass for them to merge
+RARE_DF_SHARE = 0.05  # candidate pairs must share tokens found in at most 5 % of stories
+MAX_POSTING = 60  # ... and in at most this many: a token in more stories names no one event
+MIN_SHARED_RARE = 2  # one rare token in common is chance; an event leaves several
+
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[.\-+][A-Za-z0-9]+)*")
+_CJK = re.compile(r"[\u3400-\u9fff]+")
+_URL = re.compile(r"https?://\S+|\S+\.(?:com|org|net|io)/\S*")
+_NUMBER = re.compile(
+    r"(?P<cur>[$€£¥])?\s?(?P<num>\d+(?:[.,]\d+)*)\s?"
+    r"(?P<unit>%|percent|亿|万|千|billion|bn|million|thousand|trillion|万亿)?"
+    r"(?P<after>[年月日号])?",
+    re.IGNORECASE,
+)
+_SCALE = {"亿": 1e8, "万": 1e4, "千": 1e3, "万亿": 1e12, "billion": 1e9, "bn": 1e9,
+          "million": 1e6, "thousand": 1e3, "trillion": 1e12}
+_ROUNDUP_WORDS = (
+    "早报", "晚报", "日报", "周报", "周刊", "月刊", "一周", "8 点 1 氪", "8点1氪", "大公司晚报",
+    "roundup", "round-up", "newsletter", "this week in", "weekly digest",
+)
+_STOP_WORDS = (
+    "a an the of to in on for with and or but not is are was were be been by at as from that this "
+    "these those it its it's will would can could should may might has have had do does did new "
+    "more most than then over into about after before up out our we you your they their them he "
+    "she his her i my me us all any some how what why when who which where now just also via "
+    "says said say get gets got one two three first last year years week today s"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+# Chinese names of companies and products that English text spells in Latin letters. Our own
+# table; only names that are unambiguous in tech news.
+ALIASES: dict[str, str] = {
+    "苹果": "apple", "谷歌": "google", "微软": "microsoft", "亚马逊": "amazon", "英伟达": "nvidia",
+    "特斯拉": "tesla", "脸书": "facebook", "三星": "samsung", "华为": "huawei", "小米": "xiaomi",
+    "百度": "baidu", "阿里巴巴": "alibaba", "阿里云": "alibaba", "阿里": "alibaba", "腾讯": "tencent",
+    "字节跳动": "bytedance", "京东": "jd", "美团": "meituan", "滴滴": "didi", "优步": "uber",
+    "软银": "softbank", "英特尔": "intel", "高通": "qualcomm", "台积电": "tsmc", "甲骨文": "oracle",
+    "月之暗面": "moonshot", "智谱": "zhipu", "深度求索": "deepseek", "通义千问": "qwen",
+    "千问": "qwen", "文心": "ernie", "豆包": "doubao", "混元": "hunyuan", "昇腾": "ascend",
+    "欧盟": "eu", "联想": "lenovo", "商汤": "sensetime", "蔚来": "nio", "网易": "netease",
+    "黑莓": "blackberry", "推特": "twitter", "领英": "linkedin", "马斯克": "musk",
+    "扎克伯格": "zuckerberg", "纳德拉": "nadella", "网信办": "cac", "火山引擎": "volcano",
+    "英国": "uk", "日本": "japan", "新加坡": "singapore", "印度": "india", "上海": "shanghai",
+    "北京": "beijing", "深圳": "shenzhen",
+}
+_EN_ALIASES = {"cyberspace administration": "cac", "volcano engine": "volcano"}
+# What kind of event a story tells, in both languages (our own lists). Two stories that name
+# kinds, none in common, are told apart (a recall is not a review; a funding round is not a
+# launch) even when they name the same company or product.
+EVENT_TYPES: dict[str, tuple[str, ...]] = {
+    "funding": ("raises", "raised", "funding round", "series", "valuation", "融资", "估值", "领投"),
+    "acquisition": ("acquire", "acquires", "acquired", "acquisition", "to buy", "buys", "merger",
+                    "收购", "并购", "买下"),
+    "earnings": ("earnings", "revenue", "quarterly", "profit", "results", "财报", "营收", "净利",
+                 "业绩"),
+    "launch": ("launch", "launches", "launched", "release", "releases", "released", "introduces",
+               "introducing", "unveils", "unveiled", "debuts", "rolls out", "now available",
+               "发布", "推出", "上线", "亮相", "发售", "上市销售"),
+    "open-source": ("open-source", "open-sources", "open source", "open weights", "开源"),
+    "people": ("resign", "resigns", "resigned", "steps down", "appointed", "appoints", "joins",
+               "chief executive", "辞职", "离职", "卸任", "任命", "加盟", "出任", "下课"),
+    "legal": ("sue", "sues", "sued", "lawsuit", "court", "fine", "fined", "fines", "penalty",
+              "起诉", "诉讼", "法院", "罚款", "判决"),
+    "policy": ("regulation", "rules", "law", "bill", "ban", "bans", "regulator", "政策", "监管",
+               "新规", "办法", "禁止", "法规", "整治"),
+    "recall": ("recall", "recalls", "recalling", "召回"),
+    "outage": ("outage", "went dark", "offline", "unavailable", "宕机", "瘫痪", "中断"),
+    "layoffs": ("layoffs", "lays off", "job cuts", "裁员", "解散"),
+    "listing": ("ipo", "listing", "goes public", "上市", "挂牌"),
+    "partnership": ("partner", "partners", "partnership", "agreement", "deal with", "合作",
+                    "协议", "签约", "联手"),
+    "price": ("price cut", "cuts prices", "cutting", "lowered prices", "降价", "下调"),
+    "review": ("review", "hands-on", "we tried", "评测", "体验", "上手"),
+    "office": ("opens office", "opens an office", "office in", "办公室", "设立"),
+    "security": ("vulnerability", "exploit", "breach", "attack", "漏洞", "攻击", "入侵"),
+    "investment": ("invest", "invests", "investment", "投资"),
+}
+_DATED_BRIEFING = re.compile(r"[|｜]\s*\d{4}\s*年\s*\d{1,2}\s*月")
+
+
+@dataclass(frozen=True)
+class EventStory:
+    """What the detector needs from one story (the builder passes its representative article)."""
+
+    id: Hashable
+    title: str
+    text: str
+    language: str
+    published: datetime
+    source: str = ""
+
+
+@dataclass
+class _Prepared:
+    story: EventStory
+    vector: dict[str, float]  # title (weighted) + lead: token → weight before IDF
+    title_vector: dict[str, float]
+    names: frozenset[str]  # Latin names, product names, aliases
+    figures: frozenset[str]  # normalised numbers
+    types: frozenset[str]  # kinds of event named (EVENT_TYPES)
+    roundup: bool
+    title_only: bool
+    time: float
+    tokens: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def anchors(self) -> frozenset[str]:
+        return self.names | self.figures
+
+
+def _number_key(m: re.Match[str]) -> str | None:
+    """'42亿美元' and '$4.2 billion' → '#4.2e+09'; '30%' → '%30'; years and dates → None."""
+    if m.group("after"):
+        return None
+    raw = m.group("num").replace(",", "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    unit = (m.group("unit") or "").lower()
+    if unit in ("%", "percent"):
+        return f"%{value:g}"
+    if unit:
+        value *= _SCALE.get(unit, 1.0)
+    elif (1900 <= value <= 2100 and "." not in raw) or value < 10:
+        return None  # a year, or a small count that matches by chance
+    return f"#{value:.3g}"
+
+
+def _is_name(word: str, position: int, in_title: bool) -> bool:
+    """An English word that reads as a name: digits or inner capitals (GPT-4o, OpenAI), all caps
+    (NASA), or a capital away from the start of a sentence in running text (titles are Title
+    Case, so a capital there says nothing)."""
+    if any(c.isdigit() for c in word) or any(c.isupper() for c in word[1:]):
+        return True
+    if len(word) >= 2 and word.isupper():
+        return True
+    return not in_title and position > 0 and word[:1].isupper()
+
+
+def _tokens(text: str, language_hint: str, in_title: bool = False) -> tuple[Counter[str], set[str]]:
+    """Weighted tokens of one piece of text, and its anchors (names, figures, aliases)."""
+    text = unicodedata.normalize("NFKC", text)
+    counts: Counter[str] = Counter()
+    anchors: set[str] = set()
+    lower = text.lower()
+    for m in _NUMBER.finditer(text):
+        key = _number_key(m)
+        if key:
+            counts[key] += 1
+            anchors.add(key)
+    last = ""  # the last non-space character before the current word
+    pos = 0
+    for m in _LATIN.finditer(text):
+        gap = text[pos:m.start()].rstrip()
+        if gap:
+            last = gap[-1]
+        pos = m.end()
+        word = m.group(0)
+        w = word.lower()
+        sentence_start = m.start() == 0 or last in ".!?:;。！？：；"
+        last = word[-1]
+        named = language_hint == "zh" or _is_name(word, 0 if sentence_start else 1, in_title)
+        parts = [w] + (re.split(r"[.\-+]", w) if re.search(r"[.\-+]", w) else [])
+        for p in parts:
+            if len(p) < 2 or p in _STOP or p.isdigit():
+                continue
+            counts[p] += 1
+            if named:
+                anchors.add(p)
+    for run in _CJK.findall(text):
+        for i in range(len(run) - 1):
+            counts[run[i:i + 2]] += 1
+    for zh, canon in ALIASES.items():
+        if zh in text:
+            anchors.add(canon)
+            counts[canon] += 1
+    for phrase, canon in _EN_ALIASES.items():
+        if phrase in lower:
+            anchors.add(canon)
+    return counts, anchors
+
+
+def is_roundup(title: str) -> bool:
+    """A title that lists several events (a daily briefing, a weekly newsletter issue)."""
+    t = unicodedata.normalize("NFKC", title or "").lower()
+    if any(w in t for w in _ROUNDUP_WORDS):
+        return True
+    if _DATED_BRIEFING.search(t):
+        return True  # "… | 2016 年 10 月 26 日": a daily briefing named after its date
+    parts = [p for p in re.split(r"[;；|]", t) if len(p.strip()) >= 4]
+    return len(parts) >= 3 or (len(parts) >= 2 and bool(re.search(r"(^|\s)(ai日报|日报)", t)))
+
+
+def _type_tables() -> tuple[dict[str, re.Pattern[str]], dict[str, tuple[str, ...]]]:
+    ascii_words: dict[str, re.Pattern[str]] = {}
+    cjk: dict[str, tuple[str, ...]] = {}
+    for kind, words in EVENT_TYPES.items():
+        latin = [re.escape(w) for w in words if w.isascii()]
+        ascii_words[kind] = re.compile(r"(?<![a-z0-9])(?:" + "|".join(latin) + r")(?![a-z0-9])")
+        cjk[kind] = tuple(w for w in words if not w.isascii())
+    return ascii_words, cjk
+
+
+_TYPE_ASCII, _TYPE_CJK = _type_tables()
+
+
+def _types(text: str) -> frozenset[str]:
+    """The kinds of event a text names (EVENT_TYPES)."""
+    lower = text.lower()
+    return frozenset(
+        kind for kind in EVENT_TYPES
+        if _TYPE_ASCII[kind].search(lower) or any(w in text for w in _TYPE_CJK[kind])
+    )
+
+
+def _prepare(story: EventStory) -> _Prepared:
+    lang = "zh" if story.language.startswith("zh") else "en"
+    title = _URL.sub(" ", story.title or "")
+    text = story.text or ""
+    lead = "" if text.strip() == (story.title or "").strip() else _URL.sub(" ", text[:LEAD_CHARS])
+    title_counts, title_anchors = _tokens(title, lang, in_title=True)
+    lead_counts, lead_anchors = _tokens(lead, lang)
+    vector: dict[str, float] = defaultdict(float)
+    for tok, n in title_counts.items():
+        vector[tok] += TITLE_WEIGHT * (1 + math.log(n))
+    for tok, n in lead_counts.items():
+        vector[tok] += 1 + math.log(n)
+    title_vector = {tok: 1 + math.log(n) for tok, n in title_counts.items()}
+    anchors = title_anchors | lead_anchors
+    figures = frozenset(a for a in anchors if a[:1] in "#%")
+    return _Prepared(story, dict(vector), title_vector, frozenset(anchors) - figures, figures,
+                     _types(f"{title} {lead}"), is_roundup(story.title), not lead,
+                     story.published.timestamp(), frozenset(vector))
+
+
+def _idf(prepared: Sequence[_Prepared]) -> dict[str, float]:
+    df: Counter[str] = Counter()
+    for p in prepared:
+        df.update(p.tokens | p.anchors)
+    n = len(prepared)
+    return {t: math.log((1 + n) / (1 + c)) + 1.0 for t, c in df.items()}
+
+
+def _unit(vector: dict[str, float], idf: dict[str, float]) -> dict[str, float]:
+    weighted = {t: v * idf.get(t, 1.0) for t, v in vector.items()}
+    norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
+    return {t: v / norm for t, v in weighted.items()}
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(t, 0.0) for t, v in a.items())
+
+
+def _mass(tokens: Iterable[str], idf: dict[str, float]) -> float:
+    return sum(idf.get(t, 1.0) for t in tokens)
+
+
+def _cross(zh: _Prepared, en: _Prepared, idf: dict[str, float]) -> float:
+    """Share of the Chinese story's anchors the English story also carries, or 0 when the
+    evidence is thin: fewer than CROSS_MIN_SHARED anchors in common, no shared figure unless
+    CROSS_MIN_NAMES names agree, or kinds of event that contradict each other."""
+    en_side = en.anchors | en.tokens
+    shared_names = zh.names & en_side
+    shared_figures = zh.figures & en.figures
+    if len(shared_names) + len(shared_figures) < CROSS_MIN_SHARED:
+        return 0.0
+    if not shared_figures and len(shared_names) < CROSS_MIN_NAMES:
+        return 0.0
+    if zh.types and en.types and not zh.types & en.types:
+        return 0.0
+    total = _mass(zh.anchors, idf)
+    return _mass(shared_names | shared_figures, idf) / total if total else 0.0
+
+
+@dataclass(frozen=True)
+class _Sides:
+    """Per-story sets and their IDF mass, computed once per batch (pairs only intersect them)."""
+
+    names: frozenset[str]  # rare names only: "AI" or "Google" in every other story says nothing
+    names_mass: float
+    content: frozenset[str]  # tokens that are neither names nor figures
+    content_mass: float
+
+
+def _sides(p: _Prepared, idf: dict[str, float], rare: float) -> _Sides:
+    names = frozenset(n for n in p.names if idf.get(n, 1.0) >= rare)
+    content = p.tokens - p.anchors
+    return _Sides(names, _mass(names, idf), content, _mass(content, idf))
+
+
+def _shared_mass(a: frozenset[str], b: frozenset[str], idf: dict[str, float]) -> float:
+    small, big = (a, b) if len(a) <= len(b) else (b, a)
+    return sum(idf.get(t, 1.0) for t in small if t in big)
+
+
+def same_language_features(
+    a: _Prepared, b: _Prepared, sa: _Sides, sb: _Sides, ua: dict[str, float],
+    ub: dict[str, float], ta: dict[str, float], tb: dict[str, float], idf: dict[str, float],
+) -> dict[str, float]:
+    """The evidence for one same-language pair (what SAME_LANGUAGE_WEIGHTS combine)."""
+    smaller = min(sa.names_mass, sb.names_mass)
+    names = _shared_mass(sa.names, sb.names, idf) / smaller if smaller else 0.0
+    content_small = min(sa.content_mass, sb.content_mass)
+    content = _shared_mass(sa.content, sb.content, idf) / content_small if content_small else 0.0
+    return {
+        "content": content,
+        "names_and_content": names * content,  # the same actor doing the same thing
+        "cosine": _cosine(ua, ub),
+        "title_cosine": _cosine(ta, tb),
+        "names": names,
+        "figure_shared": float(bool(a.figures & b.figures)),
+        "figure_conflict": float(bool(a.figures and b.figures and not a.figures & b.figures)),
+        "type_shared": float(bool(a.types & b.types)),
+        "type_conflict": float(bool(a.types and b.types and not a.types & b.types)),
+        "title_only": float(a.title_only or b.title_only),
+        "same_source": float(bool(a.story.source) and a.story.source == b.story.source),
+    }
+
+
+def _same_language_score(features: dict[str, float]) -> float:
+    z = SAME_LANGUAGE_BIAS + sum(SAME_LANGUAGE_WEIGHTS.get(k, 0.0) * v for k, v in features.items())
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def pair_evidence(
+    stories: Sequence[EventStory], window: timedelta = DEFAULT_WINDOW
+) -> dict[tuple[int, int], tuple[dict[str, float], bool]]:
+    """(i, j) → (features, cross-language) for every candidate pair (indices into `stories`,
+    i < j): within the window, neither a round-up, sharing at least one rare token. Cross-
+    language pairs carry one feature, "coverage"."""
+    prepared = [_prepare(s) for s in stories]
+    idf = _idf(prepared)
+    units = [_unit(p.vector, idf) for p in prepared]
+    title_units = [_unit(p.title_vector, idf) for p in prepared]
+    rare_cut = max(2, min(MAX_POSTING, int(RARE_DF_SHARE * len(prepared))))
+    rare_idf = math.log((1 + len(prepared)) / (1 + rare_cut)) + 1.0
+    sides = [_sides(p, idf, rare_idf) for p in prepared]
+    df = Counter(t for p in prepared for t in p.tokens | p.anchors)
+    postings: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(prepared):
+        if p.roundup:
+            continue
+        for t in p.tokens | p.anchors:
+            if df[t] <= rare_cut:
+                postings[t].append(i)
+    span = window.total_seconds()
+    shared: Counter[tuple[int, int]] = Counter()
+    for members in postings.values():
+        members.sort(key=lambda i: prepared[i].time)
+        for a, i in enumerate(members):
+            for j in members[a + 1:]:
+                if prepared[j].time - prepared[i].time > span:
+                    break
+                shared[(min(i, j), max(i, j))] += 1
+    out: dict[tuple[int, int], tuple[dict[str, float], bool]] = {}
+    for key, count in shared.items():
+        if count < MIN_SHARED_RARE:
+            continue
+        pi, pj = prepared[key[0]], prepared[key[1]]
+        zi, zj = pi.story.language.startswith("zh"), pj.story.language.startswith("zh")
+        if zi == zj:
+            feats = same_language_features(pi, pj, sides[key[0]], sides[key[1]], units[key[0]],
+                                           units[key[1]], title_units[key[0]],
+                                           title_units[key[1]], idf)
+            out[key] = (feats, False)
+        else:
+            zh, en = (pi, pj) if zi else (pj, pi)
+            out[key] = ({"coverage": _cross(zh, en, idf)}, True)
+    return out
+
+
+def pair_scores(
+    stories: Sequence[EventStory], window: timedelta = DEFAULT_WINDOW
+) -> dict[tuple[int, int], tuple[float, bool, bool]]:
+    """(i, j) → (score, cross-language, same source) for every candidate pair: the probability
+    from the same-language model, or the cross-language coverage."""
+    out = {}
+    for (i, j), (feats, cross) in pair_evidence(stories, window).items():
+        same = bool(stories[i].source) and stories[i].source == stories[j].source
+        out[(i, j)] = (feats["coverage"] if cross else _same_language_score(feats), cross, same)
+    return out
+
+
+def _passes(score: float, cross: bool, same_source: bool = False) -> bool:
+    if cross:
+        return score >= CROSS_LANGUAGE_THRESHOLD
+    return score >= (SAME_SOURCE_THRESHOLD if same_source else SAME_LANGUAGE_THRESHOLD)
+
+
+def group_events(
+    stories: Sequence[EventStory], window: timedelta = DEFAULT_WINDOW
+) -> list[tuple[Hashable, ...]]:
+    """Groups of story ids that report one event (every story in exactly one group, singletons
+    included), in order of each group's earliest story; the same whatever the input order."""
+    stories = sorted(stories, key=lambda s: (s.published, str(s.id)))
+    scores = pair_scores(stories, window)
+    parent = list(range(len(stories)))
+    members: dict[int, list[int]] = {i: [i] for i in range(len(stories))}
+    times = [s.published.timestamp() for s in stories]
+    span = window.total_seconds()
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def link(a: int, b: int) -> bool:
+        """Average-link: two groups merge when at least LINK_SHARE of the pairs between them pass
+        their threshold and every story of one is within the window of every story of the other."""
+        ga, gb = members[a], members[b]
+        both = ga + gb
+        if max(times[i] for i in both) - min(times[i] for i in both) > span:
+            return False
+        votes = sum(
+            _passes(*scores.get((min(i, j), max(i, j)), (0.0, False, False)))
+            for i in ga
+            for j in gb
+        )
+        return votes >= LINK_SHARE * len(ga) * len(gb)
+
+    for (i, j), (score, cross, same) in sorted(scores.items(), key=lambda kv: (-kv[1][0], kv[0])):
+        if not _passes(score, cross, same):
+            continue
+        a, b = find(i), find(j)
+        if a == b or not link(a, b):
+            continue
+        keep, drop = min(a, b), max(a, b)
+        parent[drop] = keep
+        members[keep].extend(members.pop(drop))
+    groups = [sorted(m, key=lambda i: (times[i], i)) for m in members.values()]
+    groups.sort(key=lambda g: (times[g[0]], g[0]))
+    merged = sum(1 for g in groups if len(g) > 1)
+    log.debug("events grouped stories=%d candidates=%d merged_groups=%d", len(stories),
+              len(scores), merged)
+    return [tuple(stories[i].id for i in g) for g in groups]
+
+
+def pairs_of(groups: Iterable[Sequence[Hashable]]) -> set[frozenset[Hashable]]:
+    """Every unordered pair of ids that share a group (for pairwise precision and recall)."""
+    out = set()
+    for g in groups:
+        for a in range(len(g)):
+            for b in range(a + 1, len(g)):
+                out.add(frozenset((g[a], g[b])))
+    return out

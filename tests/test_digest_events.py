@@ -1,0 +1,124 @@
+"""Same-event detection (bot/digest/events.py): invented stories in both languages, and the
+pairwise figures on the hand-labelled test split of the corpus against MinHash."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.digest import events as ev
+
+FIXTURES = Path(__file__).resolve().parent / "labels" / "event_fixtures.jsonl"
+
+
+def _fixtures() -> dict[str, ev.EventStory]:
+    out = {}
+    for line in FIXTURES.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        out[row["id"]] = ev.EventStory(row["id"], row["title"], row["text"], row["lang"],
+                                       datetime.fromisoformat(row["published"]), row["source"])
+    return out
+
+
+def _group_of(groups: list[tuple[object, ...]], story_id: str) -> tuple[object, ...]:
+    return next(g for g in groups if story_id in g)
+
+
+def test_cross_language_report_of_one_event_is_merged_and_same_company_news_is_not() -> None:
+    fx = _fixtures()
+    groups = ev.group_events(list(fx.values()))
+    # Nvidia buys Lumina, told in English and in Chinese: names and the $4.2 billion agree.
+    assert _group_of(groups, "x01-en") == _group_of(groups, "x01-zh")
+    # Nvidia's quarterly results the same day are another event, in either language.
+    assert "n01-zh" not in _group_of(groups, "x01-en")
+    assert "n01-en" not in _group_of(groups, "x01-en")
+    # Two Chinese outlets and one English one on DeepSeek-V5: one item; DeepSeek's funding is not.
+    assert {"x02-zh", "x02-en", "x02-zh2"} <= set(_group_of(groups, "x02-zh"))
+    assert "n02-zh" not in _group_of(groups, "x02-zh")
+    # Every story is in exactly one group.
+    flat = [i for g in groups for i in g]
+    assert sorted(flat) == sorted(fx)
+
+
+def test_figures_are_compared_as_values_across_languages() -> None:
+    keys = {ev._number_key(m) for m in ev._NUMBER.finditer("以42亿美元收购，20万台，上涨30%，2031年")} - {None}
+    assert keys == {"#4.2e+09", "#2e+05", "%30"}  # the year is not a figure
+    en = {ev._number_key(m) for m in ev._NUMBER.finditer("a $4.2 billion deal, 200,000 units, up 30% in 2031")} - {None}
+    assert en == {"#4.2e+09", "#2e+05", "%30"}
+
+
+def test_window_round_ups_and_order() -> None:
+    fx = _fixtures()
+    a, b = fx["x01-en"], fx["x01-zh"]
+    late = ev.EventStory(b.id, b.title, b.text, b.language, a.published + timedelta(hours=49), b.source)
+    assert _group_of(ev.group_events([a, late]), a.id) == (a.id,)  # outside the 48 h window
+    assert _group_of(ev.group_events([a, late], timedelta(hours=72)), a.id) == (a.id, b.id)
+    briefing = ev.EventStory("r", "AI日报：英伟达42亿美元收购Lumina；DeepSeek-V5发布；月之暗面融资",
+                             b.text, "zh", b.published, "日报")
+    assert ev.is_roundup(briefing.title)
+    assert _group_of(ev.group_events([a, b, briefing]), "r") == ("r",)  # a round-up never merges
+    morning = ev.EventStory("m", "雷锋早报：英伟达42亿美元收购光互连公司Lumina", b.text, "zh", b.published, "早报")
+    assert ev.is_roundup(morning.title) and not ev.is_roundup(b.title)
+    assert _group_of(ev.group_events([a, b, morning]), "m") == ("m",)
+    shuffled = list(fx.values())
+    random.Random(3).shuffle(shuffled)
+    assert ev.group_events(shuffled) == ev.group_events(sorted(shuffled, key=lambda s: str(s.id)))
+
+
+def test_a_group_never_spans_more_than_the_window() -> None:
+    fx = _fixtures()
+    x = [fx["x02-zh"], fx["x02-zh2"], fx["x02-en"]]
+    start = x[0].published
+    spaced = [ev.EventStory(s.id, s.title, s.text, s.language, start + timedelta(hours=30 * i), s.source)
+              for i, s in enumerate(x)]  # neighbours 30 h apart, ends 60 h apart
+    others = [v for k, v in fx.items() if not k.startswith("x02")]  # a realistic batch for the IDF
+    assert len(_group_of(ev.group_events(others + spaced), "x02-zh2")) == 2
+    assert len(_group_of(ev.group_events(others + spaced, timedelta(hours=72)), "x02-zh2")) == 3
+
+
+def test_kinds_of_event_that_contradict_keep_a_cross_language_pair_apart() -> None:
+    when = datetime(2030, 3, 13, 9, tzinfo=UTC)
+    recall = ev.EventStory("zh", "三星召回12万只Galaxy Ring 3智能戒指", "三星宣布召回约12万只Galaxy Ring 3智能戒指。",
+                           "zh", when, "a")
+    review = ev.EventStory("en", "Samsung Galaxy Ring 3 review: 120,000 sold in a week",
+                           "Our review of the Samsung Galaxy Ring 3, which sold 120,000 units.", "en", when, "b")
+    same = ev.EventStory("en2", "Samsung recalls 120,000 Galaxy Ring 3 rings",
+                         "Samsung is recalling about 120,000 Galaxy Ring 3 smart rings.", "en", when, "c")
+    assert _group_of(ev.group_events([recall, review]), "zh") == ("zh",)
+    assert set(_group_of(ev.group_events([recall, same]), "zh")) == {"zh", "en2"}
+
+
+def test_empty_and_lone_inputs() -> None:
+    assert ev.group_events([]) == []
+    one = ev.EventStory(1, "Only story", "", "en", datetime(2030, 1, 1, tzinfo=UTC))
+    assert ev.group_events([one]) == [(1,)]
+
+
+def test_test_split_pairwise_figures_beat_minhash(corpus: Path) -> None:
+    """Regression floors at the measured test-split figures (docs/benchmarks.md has the full
+    table; the issue's goals, precision 95 % and recall 80 %, are not all met yet)."""
+    from benchmarks.events import gold_pairs, labelled_run, minhash_pairs, score
+
+    labels, entries, predicted = labelled_run()
+    gold = gold_pairs(labels, "test")
+    ours = score(set(predicted), gold)
+    minhash = score(minhash_pairs(list(entries), gold), gold)
+    assert ours["all"]["positives"] >= 40
+    assert ours["all"]["recall"] >= 0.6 > minhash["all"]["recall"] + 0.5
+    assert ours["all"]["precision"] >= 0.8
+    assert ours["zh"]["precision"] >= 0.9 and ours["zh"]["recall"] >= 0.9
+    assert ours["cross"]["recall"] >= 0.8
+
+
+@pytest.mark.parametrize("kind", ["zh", "en", "cross"])
+def test_every_kind_has_labelled_pairs_in_both_splits(corpus: Path, kind: str) -> None:
+    from benchmarks.events import gold_pairs, labelled_run
+
+    labels = labelled_run()[0]
+    for split in ("dev", "test"):
+        gold = gold_pairs(labels, split)
+        assert gold.positives[kind] and gold.negatives[kind]

@@ -1,0 +1,64 @@
+"""The hand-made labels in tests/labels/: references only (no corpus text), every reference
+resolves, the split is fixed and stratified, and there are enough of each kind."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+LABELS = Path(__file__).resolve().parent / "labels"
+SECTION_FIELDS = {"feed", "link", "guid", "lang", "section", "split"}
+SECTIONS = {"products", "industry", "tutorials", "other"}
+
+
+def _rows(name: str) -> list[dict]:
+    return [json.loads(line) for line in (LABELS / name).read_text(encoding="utf-8").splitlines()]
+
+
+def test_section_labels_are_references_with_a_fixed_stratified_split() -> None:
+    rows = _rows("sections.jsonl")
+    assert len(rows) >= 300
+    keys = set()
+    for row in rows:
+        assert set(row) <= SECTION_FIELDS and row["section"] in SECTIONS, row
+        assert row["split"] in ("dev", "test") and row["lang"] in ("zh", "en")
+        key = (row["feed"], row["link"], row.get("guid"))
+        assert key not in keys, key
+        keys.add(key)
+    strata = Counter((r["lang"], r["section"], r["split"]) for r in rows)
+    for lang in ("zh", "en"):
+        for section in SECTIONS:
+            dev, test = strata[(lang, section, "dev")], strata[(lang, section, "test")]
+            assert test >= 5 and 1.5 <= dev / test <= 2.6, (lang, section, dev, test)
+    assert len({r["feed"] for r in rows if r["lang"] == "zh"}) >= 8
+    assert len({r["feed"] for r in rows if r["lang"] == "en"}) >= 10
+
+
+def test_event_labels_have_enough_groups_and_hard_negatives() -> None:
+    rows = _rows("events.jsonl")
+    groups = [r for r in rows if r["kind"] == "group"]
+    negatives = [r for r in rows if r["kind"] == "negative"]
+    assert len(groups) >= 60 and len(negatives) >= 60
+    kinds = Counter(g["languages"] for g in groups)
+    assert kinds["zh"] >= 10 and kinds["en"] >= 10 and kinds["cross"] >= 10
+    for g in groups:
+        assert len(g["items"]) >= 2 and g["split"] in ("dev", "test")
+        for ref in g["items"]:
+            assert set(ref) <= {"feed", "link", "guid", "fixture"}, ref  # references only
+    fixtures = {r["id"] for r in _rows("event_fixtures.jsonl")}
+    for r in rows:
+        for ref in r.get("items", []) + [r[k] for k in ("a", "b") if k in r]:
+            if "fixture" in ref:
+                assert ref["fixture"] in fixtures, ref
+
+
+def test_every_label_resolves_to_a_corpus_entry(corpus: Path) -> None:
+    from benchmarks.labelled import event_labels, section_labels
+
+    labelled = section_labels()
+    assert len(labelled) == len(_rows("sections.jsonl"))
+    langs = Counter(x.entry.language[:2] for x in labelled)
+    assert langs["zh"] >= 100 and langs["en"] >= 100
+    events = event_labels()  # raises KeyError naming any reference that points at nothing
+    assert all(len(keys) >= 2 for keys, _l, _s in events.groups.values())

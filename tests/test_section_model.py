@@ -1,0 +1,120 @@
+"""The section classifier: the shipped model, its accuracy on the hand-labelled test split beside
+the baselines, custom sections, the training routine, and the definitions the model prompt and
+config carry."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_SECTIONS, SectionSettings, parse_settings
+from bot.digest import section_model, sections
+from bot.digest.section_model import SectionModel, train
+from bot.digest.sections import classify, classify_by_keywords
+from bot.summarize.prompts import build_messages
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_model_ships_as_package_data_and_loads() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "digest/section_model.json" in config["tool"]["setuptools"]["package-data"]["bot"]
+    model = section_model.shipped_model()
+    assert model is not None
+    assert set(model.labels) == {s.key for s in DEFAULT_SECTIONS}
+    again = SectionModel.from_json(model.to_json())
+    title = "Anthropic raises $30 billion in Series G funding"
+    assert again.scores(title, "") == pytest.approx(model.scores(title, ""))
+
+
+def test_test_split_accuracy_beats_both_baselines(corpus: Path) -> None:
+    """Regression floor at the measured figure (77.6 %, docs/benchmarks.md); the issue's goal is
+    80 %, not met yet."""
+    from benchmarks.labelled import section_labels
+
+    dev, test = section_labels("dev"), section_labels("test")
+    majority = Counter(x.section for x in dev).most_common(1)[0][0]
+    n = len(test)
+    ours = sum(classify(x.entry.title, x.entry.text, None, DEFAULT_SECTIONS) == x.section for x in test)
+    keywords = sum(classify_by_keywords(x.entry.title, x.entry.text, DEFAULT_SECTIONS) == x.section
+                   for x in test)
+    baseline = sum(x.section == majority for x in test)
+    assert ours / n >= 0.75
+    assert ours > baseline + 0.15 * n and ours > keywords + 0.3 * n
+    for lang in ("zh", "en"):
+        part = [x for x in test if x.entry.language == lang]
+        hits = sum(classify(x.entry.title, x.entry.text, None, DEFAULT_SECTIONS) == x.section for x in part)
+        assert hits / len(part) >= 0.7, lang
+
+
+def test_custom_sections_keep_working_by_keywords() -> None:
+    research = SectionSettings(key="research", name={"*": "Research"}, keywords=("arxiv", "论文"))
+    configured = (*DEFAULT_SECTIONS, research)
+    assert classify("New arXiv paper on sparse attention", "", None, configured) == "research"
+    assert classify("Startup raises $1 billion in funding", "", None, configured) == "industry"
+    only_custom = (research, SectionSettings(key="misc", name={"*": "Misc"}))
+    assert classify("Startup raises $1 billion", "", None, only_custom) == "misc"  # keywords, last
+
+
+def test_without_the_model_the_keywords_decide(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sections, "shipped_model", lambda: None)
+    title = "Startup raises $1 billion in funding"
+    assert classify(title, "", None, DEFAULT_SECTIONS) == classify_by_keywords(title, "", DEFAULT_SECTIONS)
+    assert classify("A quiet day", "", None, DEFAULT_SECTIONS) == "other"
+
+
+def test_training_learns_and_is_deterministic() -> None:
+    examples = [
+        ("Introducing Widget 2.0, now available", "", "products"),
+        ("Widget 3.1 released with new features", "", "products"),
+        ("新版 Widget 正式发布", "", "products"),
+        ("Acme raises $50 million Series B", "", "industry"),
+        ("Acme 完成 1 亿元 B 轮融资", "", "industry"),
+        ("Regulators fine Acme over data use", "", "industry"),
+        ("How to build a tokenizer: a step-by-step tutorial", "", "tutorials"),
+        ("详解分词器的实现原理", "", "tutorials"),
+        ("Why I think the hype will fade", "", "other"),
+        ("我为什么离开了投资行业", "", "other"),
+    ]
+    labels = ("products", "industry", "tutorials", "other")
+    model = train(examples, labels, epochs=30, min_count=1)
+    assert train(examples, labels, epochs=30, min_count=1) == model
+    assert sum(model.predict(t, x) == y for t, x, y in examples) >= 9
+    assert model.predict("Widget 4.0 released", "") == "products"
+
+
+def test_only_the_lead_is_read() -> None:
+    head = "正文" * section_model.LEAD_CHARS
+    assert section_model.features("标题", head) == section_model.features("标题", head + "尾巴" * 5000)
+
+
+def test_the_prompt_carries_the_definitions() -> None:
+    keys = [s.key for s in DEFAULT_SECTIONS] + ["research"]
+    system = build_messages("T", "Body.", "en", "points", keys, 4000)[0]["content"]
+    for s in DEFAULT_SECTIONS:
+        assert f"- {s.key}: {s.description_for('en')}" in system
+    assert "  - research\n" in system
+    zh = build_messages("T", "正文。", "zh", "points", keys, 4000)[0]["content"]
+    assert DEFAULT_SECTIONS[0].description_for("zh") in zh
+    own = build_messages("T", "Body.", "en", "points", ["products"], 4000,
+                         definitions={"products": "Only shiny things."})[0]["content"]
+    assert "- products: Only shiny things." in own and "alternatives" not in own
+
+
+def test_config_descriptions_per_language() -> None:
+    defaults = parse_settings({})
+    products = next(s for s in defaults.digest.sections if s.key == "products")
+    assert products.description_for("zh").startswith("介绍一个具体的产品")
+    assert products.description_for("en").startswith("Presents a specific product")
+    custom = parse_settings({"digest": {"sections": [
+        {"key": "products", "name": "P", "description": "Things to buy"},
+        {"key": "industry", "name": "I"},
+    ]}})
+    p, i = custom.digest.sections
+    assert p.description == {"zh": "Things to buy", "en": "Things to buy"}
+    assert i.description_for("en").startswith("Something that happened")
+    assert dataclasses.replace(p, description={}).description_for("en") == ""
