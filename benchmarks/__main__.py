@@ -376,6 +376,9 @@ def rows_chat(r: dict[str, Any]) -> list[Row]:
         f"{_f(bounded['peak_mb'], 0)} MB", f"{_f(unbounded['peak_mb'], 0)} MB",
         _ratio(bounded["peak_mb"], unbounded["peak_mb"]), "≤ 400 MB",
         bounded["peak_mb"] <= 400 and bounded["all_answered"]))
+    return rows
+
+
 def rows_sections(r: dict[str, Any]) -> list[Row]:
     m, maj, kw = r["model"], r["majority"], r["keywords"]
     rows = [

