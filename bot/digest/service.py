@@ -40,16 +40,16 @@ class DigestService:
         self._warming: set[asyncio.Task[object]] = set()
         self._warm: dict[tuple[str, str], WarmPool] = {}  # per (day, language) being fetched for
 
-    def warming(self, day: date, language: str, *, now: datetime) -> Callable[[FeedOutcome], int]:
+    def warming(self, day: date, language: str, *, now: datetime) -> Callable[[FeedOutcome], None]:
         """A fetch progress callback: as each feed finishes, its new stories may start summarising
         (see `warm`), knowing how much of the fetch is done (each enabled feed reports once)."""
         total = max(1, len(self.store.list_feeds()))
         done = 0
 
-        def on_outcome(outcome: FeedOutcome) -> int:
+        def on_outcome(outcome: FeedOutcome) -> None:
             nonlocal done
             done += 1
-            return self.warm(outcome.new_ids, day, language, now=now, seen=min(1.0, done / total))
+            self.warm(outcome.new_ids, day, language, now=now, seen=min(1.0, done / total))
 
         return on_outcome
 
