@@ -116,7 +116,7 @@ def _pair(store: Store) -> dict[str, Article]:
     """One event told by a publisher's short post, a wire's long report and a title-only stub."""
     feeds = {n: store.add_feed(f"https://{n}.example/feed", n.capitalize()) for n in ("acme", "wire", "stub")}
     lead = "Acme released its Roadrunner robot on Monday. It sorts parcels twice as fast as before."
-    long = lead.replace("Acme released", "The wire reports Acme released") + (
+    long = "The wire reports that Acme put its Roadrunner parcel robot on sale on Monday." + (
         " Shipments start in April. The robot costs forty thousand dollars. Three retailers have signed"
         " up. Analysts expect the launch to pressure rivals. Acme did not say how many it will build.")
     rows = {"acme": ("https://acme.example/roadrunner", "Acme launches Roadrunner", lead, 2.0),
@@ -151,7 +151,7 @@ async def test_the_most_complete_report_represents_the_event_and_lends_its_sente
     # offline, the other reports' leads follow the representative as extra candidate sentences
     (sent,) = offline.seen
     assert sent.id == arts["wire"].id and sent.text.startswith(arts["wire"].text)
-    assert arts["acme"].text in sent.text
+    assert arts["acme"].text not in arts["wire"].text and arts["acme"].text in sent.text
     # with a model, the most complete article alone (the summary warming and /summarize share)
     model = Recording(provider="openai")
     await build_digest(store, wide(), model, day=DAY, language="en", now=NOW)
