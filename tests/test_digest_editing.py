@@ -36,7 +36,7 @@ def wide(settings: Settings | None = None, **digest: Any) -> Settings:
     """Settings whose window holds every fixture (March 2030), UTC days."""
     s = settings or Settings()
     return dataclasses.replace(s, digest=dataclasses.replace(
-        s.digest, timezone="UTC", lookback_hours=24 * 40, **{"max_items": 100, **digest}))
+        s.digest, timezone="UTC", **{"lookback_hours": 24 * 40, "max_items": 100, **digest}))
 
 
 def slug(name: str) -> str:
@@ -210,6 +210,16 @@ async def test_rank_by_outlets_recency_and_feed_weight(store: Store) -> None:
     order = [i.id for i in (await build_digest(store, heavy, Recording(), day=DAY, language="en",
                                                now=NOW)).items()]
     assert order[0] == stale.id  # the operator's favourite feed first
+
+
+async def test_equal_scores_go_to_the_more_recent_story(store: Store) -> None:
+    """Old enough, recency adds nothing and the importance estimate is the same: the date decides,
+    not the URL (the older story's URL sorts first)."""
+    older = _story(store, "aaa", 1, 24 * 500)
+    newer = _story(store, "zzz", 2, 24 * 400)
+    settings = wide(event_window_hours=0, lookback_hours=24 * 600)
+    digest = await build_digest(store, settings, Recording(), day=DAY, language="en", now=NOW)
+    assert [i.id for i in digest.items()] == [newer.id, older.id]
 
 
 def _item(n: int, site: str) -> DigestItem:
