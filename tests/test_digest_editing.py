@@ -324,3 +324,15 @@ async def test_the_model_prompt_carries_the_configured_section_definitions(monke
     systems = [next(m["content"] for m in r["messages"] if m["role"] == "system") for r in fake.requests]
     assert "- chips: Silicon news only." in systems[0] and "  - rest\n" in systems[0]
     assert "- chips: 只谈芯片。" in systems[1]
+
+
+def test_the_readme_json_section_shows_every_item_field_of_the_schema() -> None:
+    from bot.digest.json_render import DIGEST_JSON_SCHEMA
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## JSON output", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```json", 1)[1].split("```", 1)[0]
+    fields = DIGEST_JSON_SCHEMA["properties"]["sections"]["items"]["properties"]["items"]["items"]["properties"]
+    assert "original_title" in fields
+    assert [f for f in fields if f'"{f}"' not in example] == []
+    assert "`original_title`" in section
