@@ -6,6 +6,9 @@ most usable text (what the summariser could make points of, junk left out); amon
 10 % of the longest, the original publisher wins over an aggregator, then the longer text, then
 the URL (a stable last resort). Every choice here depends only on what the story holds, so the
 same feeds fetched in another order give the same items, points and figures.
+
+Stories that report one event (bot/digest/events.py decides) are merged the same way: the most
+complete representative stands for the event, every other URL is "also reported by".
 """
 
 from __future__ import annotations
