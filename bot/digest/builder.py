@@ -3,6 +3,7 @@ sectioned, counted and stored."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -196,6 +197,17 @@ def window_stories(
     ]
 
 
+def _shortlist_events(
+    stories: list[Story], feeds: Mapping[int, Feed], settings: Settings, end: datetime
+) -> tuple[list[Story], list[Story], list[Story]]:
+    """(every story or event, those with something to summarise, the candidates to summarise):
+    pure, so it may run off the event loop."""
+    told = merge_events(stories, feeds, timedelta(hours=settings.digest.event_window_hours))
+    # A story with nothing beyond its title costs no summary: it is listed as a headline.
+    with_text = [s for s in told if s.usable_chars > 0]
+    return told, with_text, shortlist(with_text, settings.model_candidates(), end, settings.feed_weights())
+
+
 async def build_digest(
     store: Store,
     settings: Settings,
@@ -213,14 +225,12 @@ async def build_digest(
     (a fresh one when none is given; DigestService shares one with its fetch-time warming)."""
     start, end = digest_window(settings, day, now)
     feeds = {f.id: f for f in store.list_feeds(include_disabled=True)}
-    told = merge_events(
-        window_stories(store, start, end, feeds), feeds,
-        timedelta(hours=settings.digest.event_window_hours),
-    )
     weights = settings.feed_weights()
-    # A story with nothing beyond its title costs no summary: it is listed as a headline.
-    with_text = [s for s in told if s.usable_chars > 0]
-    pool = shortlist(with_text, settings.model_candidates(), end, weights)
+    # Grouping events and the cheap rank are CPU work over the whole window (seconds for thousands
+    # of stories): in a thread, so the event loop goes on answering chats meanwhile.
+    told, with_text, pool = await asyncio.to_thread(
+        _shortlist_events, window_stories(store, start, end, feeds), feeds, settings, end
+    )
     bill = bill if bill is not None else ModelBill(settings.model_candidates())
     by_id = await summarise(pool, summaries, language, bill)
     candidates = []
