@@ -277,7 +277,7 @@ async def build_digest(
     )
     store.save_digest(digest)
     log.info(
-        "digest built day=%s language=%s window=%s..%s stories=%d events=%d summarised=%d items=%d "
+        "digest built day=%s language=%s window=%s..%s events=%d with_text=%d summarised=%d items=%d "
         "headlines=%d offline=%d", day, language, start.isoformat(), end.isoformat(), len(told),
         len(with_text), len(pool), len(items), len(headlines), digest.stats.offline_summaries,
     )
