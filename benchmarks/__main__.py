@@ -4,7 +4,8 @@ docs/benchmarks.md as one table plus a short section per benchmark.
     python -m benchmarks [--quick] [--only NAME] [--output PATH]
 
 --quick runs tiny limits (seconds, for the smoke test; its figures mean nothing); --only runs one
-of: parse, extraction, rouge, dedup, e2e, delivery, site, restarts, search, chat, stubs, junk, sections, events.
+of: parse, extraction, rouge, dedup, e2e, delivery, site, restarts, search, chat, stubs, junk, sections, events,
+bill.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = ("parse", "extraction", "rouge", "dedup", "e2e", "delivery", "site", "restarts", "search", "chat",
-         "stubs", "junk", "sections", "events")
+         "stubs", "junk", "sections", "events", "bill")
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,10 @@ def run_one(name: str, quick: bool) -> dict[str, Any]:
         from benchmarks import events
 
         return events.run(300, 1, ("test",)) if quick else events.run()
+    if name == "bill":
+        from benchmarks import bill
+
+        return bill.run(5, 8, reference=False) if quick else bill.run()
     raise ValueError(f"unknown benchmark {name!r}; one of {', '.join(NAMES)}")
 
 
@@ -413,11 +418,36 @@ def rows_events(r: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def rows_bill(r: dict[str, Any]) -> list[Row]:
+    b, n = r["bounded"], r["max_items"]
+    goal = 150 if n == 60 else int(2.5 * n)
+    unbounded = r.get("unbounded")
+    rows = [
+        Row(f"Model calls for fetch + digest, {r['feeds']} feeds, {b['articles']:,} articles in the window, "
+            f"max_items = {n} (vs every story summarised, as before)", str(b["calls"]),
+            str(unbounded["calls"]) if unbounded else "—",
+            _ratio(b["calls"], unbounded["calls"], 3) if unbounded else "—", f"≤ {goal}", b["calls"] <= goal),
+        Row("Model bill: calls started while fetching / of those in the digest's candidates (warming)",
+            f"{b['calls_started_during_fetch']} / {b['warm_cache_hits']}",
+            f"bill {r['limit']}, {b['over_budget']} candidates past it", "—"),
+        Row("Items carrying the model's points", f"{b['items_with_model_points']} of {b['items']}", "—", "—"),
+    ]
+    if "offline_unbounded_seconds" in r:
+        rows.append(Row(f"Offline build time, bounded ({r['limit']} summaries; vs every story summarised)",
+                        f"{_f(r['offline_bounded_seconds'])} s", f"{_f(r['offline_unbounded_seconds'])} s",
+                        _ratio(r["offline_bounded_seconds"], r["offline_unbounded_seconds"], 3)))
+    st = r["stages"]
+    rows.append(Row(f"Build before any summary: {st['stories']:,} stories / same-event grouping into "
+                    f"{st['events']:,} / cheap ranking", f"{_f(st['stories_seconds'])} / "
+                    f"{_f(st['events_seconds'])} / {_f(st['shortlist_seconds'])} s", "—", "—"))
+    return rows
+
+
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "parse": rows_parse, "extraction": rows_extraction, "rouge": rows_rouge, "dedup": rows_dedup,
     "e2e": rows_e2e, "delivery": rows_delivery, "site": rows_site, "restarts": rows_restarts,
     "search": rows_search, "chat": rows_chat, "stubs": rows_stubs, "junk": rows_junk,
-    "sections": rows_sections, "events": rows_events,
+    "sections": rows_sections, "events": rows_events, "bill": rows_bill,
 }
 TITLES = {
     "parse": "Feed parsing", "extraction": "Main-text extraction", "rouge": "Offline summaries (ROUGE)",
@@ -429,6 +459,7 @@ TITLES = {
     "stubs": "Extraction that cannot crash: the 30-stub scenario",
     "junk": "Junk and boilerplate in feed text",
     "sections": "Section classifier", "events": "Same-event detection",
+    "bill": "The model bill of one digest",
 }
 HOW = {
     "parse": "The project's parse path (`bot.ingest.parse.parse_feed_bytes`: encoding repair, HTML "
@@ -532,6 +563,15 @@ HOW = {
               "left out. MinHash = `bot.ingest.dedup` sketches over the same pairs at its THRESHOLD. Time: "
               "7,000 real entries of `feeds/` and `feeds-bulk/`, with their own dates and squeezed into one "
               "window.",
+    "bill": "Every file of `../shared/corpus/feeds-bulk/` (250 real feeds) served by FakeWeb and fetched once "
+            "the way `digestbot digest` does it (each feed's stories may start summarising as it lands: "
+            "`DigestService.warming`), then the digest built, `summarizer.provider = \"openai\"` through the "
+            "real `openai` client to FakeOpenAI answering at once (calls are counted by the server), a "
+            "window wide enough for every entry, `max_items = 60`, no page fetches. Reference: the same "
+            "run with `max_model_candidates` lifted, so every story is summarised (the behaviour before "
+            "the bound). Offline: the first run's store built again with the offline summariser, with the "
+            "bound and without it, and the build's stages before any summary timed alone. Single runs "
+            "(a fetch of the 250 feeds takes about half a minute here)."
 }
 
 
@@ -618,6 +658,12 @@ def why_missed(name: str, r: dict[str, Any]) -> list[str]:
                 out.append(f"{kind}: precision {_pct(d[kind]['precision'])}, recall {_pct(d[kind]['recall'])} on "
                            f"{d[kind]['positives']} positive pairs ({d[kind]['fp']} false merges); see "
                            "docs/editing.md for what the offline evidence cannot separate.")
+    if name == "bill":
+        b, n = r["bounded"], r["max_items"]
+        goal = 150 if n == 60 else int(2.5 * n)
+        if b["calls"] > goal:
+            out.append(f"{b['calls']} model calls for max_items = {n} (goal ≤ {goal}); the bill was "
+                       f"{r['limit']}.")
     if name == "delivery" and r["wall_seconds"] > 1.1 * r["floor_seconds"]:
         late = max(("telegram", "discord"), key=lambda p: r[f"{p}_last_send_seconds"] - r[f"{p}_floor_seconds"])
         out.append(

@@ -303,7 +303,7 @@ async def digest_command(args: argparse.Namespace, store: Store, settings: Setti
             # With a model, each feed's new articles start summarising while others still fetch.
             outcomes = await fetch_with_progress(
                 store, settings, sys.stderr, lines=False,
-                on_outcome=lambda o: digests.warm(o.new_ids, day, language, now=now),
+                on_outcome=digests.warming(day, language, now=now),
             )
             print_fetch_summary(outcomes, sys.stderr)
         # A stored digest re-renders identically; it is built again only when asked to or when

@@ -61,6 +61,7 @@ class FeedSettings:
     url: str
     name: str = ""
     section: str = ""
+    weight: float = 1.0  # multiplies the rank of this feed's stories (bot/digest/ranking.py)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class SummarizerSettings:
     concurrency: int = 8
     timeout_seconds: float = 30.0
     max_retries: int = 2
+    # Stories of one digest sent to the model, fetch-time warming included; 0: 2 × digest.max_items.
+    max_model_candidates: int = 0
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,8 @@ class DigestSettings:
     highlights: int = 10
     title: str = ""
     sections: tuple[SectionSettings, ...] = DEFAULT_SECTIONS
+    highlights_per_source: int = 2  # at most this many highlights from one site, unless none is left
+    event_window_hours: int = 48  # stories this close that report one event are one item; 0: never
 
 
 @dataclass(frozen=True)
@@ -252,6 +257,15 @@ class Settings:
 
     def section_keys(self) -> tuple[str, ...]:
         return tuple(s.key for s in self.digest.sections)
+
+    def model_candidates(self) -> int:
+        """How many stories of one digest may be summarised (with a model: model calls, warming
+        included): summarizer.max_model_candidates, or twice digest.max_items when it is 0."""
+        return self.summarizer.max_model_candidates or 2 * self.digest.max_items
+
+    def feed_weights(self) -> dict[str, float]:
+        """The configured feeds' rank weights by URL (feeds added by command weigh 1.0)."""
+        return {f.url: f.weight for f in self.feeds if f.weight != 1.0}
 
 
 # ---------------------------------------------------------------- loading
@@ -418,6 +432,9 @@ def validate(s: Settings) -> Settings:
         "fetch.max_redirects": s.fetch.max_redirects,
         "summarizer.max_retries": s.summarizer.max_retries,
         "digest.highlights": s.digest.highlights,
+        "digest.highlights_per_source": s.digest.highlights_per_source,
+        "digest.event_window_hours": s.digest.event_window_hours,
+        "summarizer.max_model_candidates": s.summarizer.max_model_candidates,
         "scheduler.catch_up_grace_minutes": s.scheduler.catch_up_grace_minutes,
         "scheduler.misfire_grace_seconds": s.scheduler.misfire_grace_seconds,
     }.items():
@@ -452,6 +469,8 @@ def validate(s: Settings) -> Settings:
     for i, feed in enumerate(s.feeds):
         if not feed.url.startswith(("http://", "https://")):
             fail(f"feeds[{i}].url", f"must be an http(s) URL, not {feed.url!r}")
+        if not 0 < feed.weight <= 100:  # written this way so that nan fails too
+            fail(f"feeds[{i}].weight", f"must be greater than 0 and at most 100, not {feed.weight}")
     if not s.digest.sections:
         fail("digest.sections", "must list at least one section")
     keys = [sec.key for sec in s.digest.sections]

@@ -156,6 +156,8 @@ class DigestItem:
     importance: float = 0.0
     original_chars: int = 0
     fallback: bool = False
+    # The article's own title when `title` is the model's headline in the digest's language.
+    original_title: str = ""
 
 
 @dataclass(frozen=True)
@@ -240,6 +242,7 @@ class Digest:
                             "importance": i.importance,
                             "original_chars": i.original_chars,
                             "fallback": i.fallback,
+                            "original_title": i.original_title,
                         }
                         for i in s.items
                     ],
@@ -275,6 +278,7 @@ class Digest:
                             importance=i.get("importance", 0.0),
                             original_chars=i.get("original_chars", 0),
                             fallback=i.get("fallback", False),
+                            original_title=i.get("original_title", ""),
                         )
                         for i in s["items"]
                     ),

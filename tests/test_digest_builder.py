@@ -43,7 +43,8 @@ class FakeSummaries:
             language=language, kind=kind, fallback=title in self.fallback,
         )
 
-    async def summarize_many(self, articles: Sequence[Article], language: str, kind: str = "points") -> dict[int, Summary]:
+    async def summarize_many(self, articles: Sequence[Article], language: str, kind: str = "points", *,
+                             bill: object = None) -> dict[int, Summary]:
         self.calls.append([a.id for a in articles])
         await asyncio.sleep(0)
         return {a.id: self._summary(a.title, a.text, language, kind) for a in articles}

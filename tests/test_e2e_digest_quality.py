@@ -18,6 +18,7 @@ from fakes.web import FakeWeb
 
 from bot.config import Settings
 from bot.digest.builder import build_digest, digest_window
+from bot.ingest.best import registrable_domain
 from bot.ingest.parse import parse_feed_bytes
 from bot.ingest.pipeline import fetch_all
 from bot.models import Article, Digest
@@ -125,6 +126,14 @@ def test_every_title_only_story_is_a_headline(runs: dict[str, Any]) -> None:
     assert digest.stats.headlines == len(digest.headlines)
     assert not headline_ids & {i.id for i in digest.items()}
     assert all(h.title and h.url.startswith("https://") for h in digest.headlines)
+
+
+def test_highlights_come_from_many_sites(runs: dict[str, Any]) -> None:
+    digest, _ = runs["forward"]
+    items = {i.id: i for i in digest.items()}
+    sites = [registrable_domain(items[h.id].url) for h in digest.highlights]
+    assert len(sites) == 10 and len(set(sites)) >= 5, sites
+    assert max(sites.count(s) for s in sites) <= 2  # issue 12 found 7 of 10 from one blog
 
 
 def _without_ids(digest: Digest) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from bot.config import (
     LimitsSettings,
     Settings,
     StorageSettings,
+    SummarizerSettings,
     validate,
 )
 from bot.delivery.adapter import TELEGRAM_LIMITS
@@ -75,6 +76,8 @@ async def test_help_answers_quickly_while_an_old_day_builds_offline(tmp_path: Pa
         storage=StorageSettings(path=str(tmp_path / "bot.db")),
         digest=DigestSettings(language="zh", timezone="UTC", lookback_hours=48),
         limits=LimitsSettings(offline_worker="process"),  # the default, spelled out
+        # every story a candidate, so the build summarises all 130 (a long build to answer during)
+        summarizer=SummarizerSettings(max_model_candidates=130),
     ))
     store = Store(settings.storage.path)
     assert seed_corpus(store, corpus) == 130
@@ -107,8 +110,9 @@ async def test_help_answers_quickly_while_an_old_day_builds_offline(tmp_path: Pa
             await adapter.stop()
             await services.summaries.aclose()
             store.close()
-    # The old day was being built offline: every story queued for the worker, some done already.
-    assert runner.asked == 130 and runner.jobs >= 5
+    # The old day was being built offline: every story queued for the worker (a few of the day's
+    # stories report one event and are summarised once), some done already.
+    assert 120 <= runner.asked <= 130 and runner.jobs >= 5
     busy.sort()
     print(f"/help during the build: {len(overlapping)} answered, median {busy[len(busy) // 2] * 1000:.0f} ms "
           f"and max {max(overlapping) * 1000:.0f} ms")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -260,12 +259,7 @@ def test_headlines_and_original_titles_show_once_the_model_has_them(tmp_path: Pa
     base = day_digest(LAST, 2)
     item = base.sections[0].items[0]
 
-    @dataclass(frozen=True)
-    class Translated(type(item)):  # type: ignore[misc]
-        original_title: str = ""
-
-    first = Translated(**{f.name: getattr(item, f.name) for f in dataclasses.fields(item)},
-                       original_title="Chipmaker ships its first inference card")
+    first = dataclasses.replace(item, original_title="Chipmaker ships its first inference card")
     sections = (dataclasses.replace(base.sections[0], items=(first, *base.sections[0].items[1:])),
                 *base.sections[1:])
     digest = dataclasses.replace(

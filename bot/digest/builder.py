@@ -1,20 +1,22 @@
-"""Build one day's digest: the window's stories, summarised, sectioned, ranked, counted and stored."""
+"""Build one day's digest: the window's stories merged by event, ranked, the best summarised,
+sectioned, counted and stored."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.digest import stats as digest_stats
+from bot.digest.bill import Summarizer, shortlist, summarise
+from bot.digest.ranking import choose_highlights, clamp_importance, rank_key, score, signals
 from bot.digest.sections import classify
-from bot.digest.stories import Story, story, usable_text
+from bot.digest.stories import Story, merge_events, story, usable_text
 from bot.digest.strings import t
 from bot.digest.text import MAX_POINT, MAX_SOURCE, MAX_TITLE, clean, clip
 from bot.models import (
@@ -29,6 +31,7 @@ from bot.models import (
     Highlight,
     Summary,
 )
+from bot.summarize.service import ModelBill
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -36,35 +39,22 @@ log = logging.getLogger(__name__)
 DEFAULT_EMOJI = "📰"
 
 
-class Summarizer(Protocol):
-    """What the builder needs from SummaryService (tests pass a fake with the same method)."""
-
-    async def summarize_many(
-        self, articles: Sequence[Article], language: str, kind: str = "points"
-    ) -> dict[int, Summary]: ...
-
-
 @dataclass(frozen=True)
 class _Candidate:
     story: Story
     summary: Summary
+    score: float  # bot/digest/ranking.py, with the summary's importance
+    # False when the model bill was spent before this story's turn: its offline points only fill
+    # the digest once the stories the model summarised run out (its offline importance is not on
+    # the model's scale).
+    paid: bool = True
 
     @property
     def article(self) -> Article:
         return self.story.article
 
-    def rank_key(self) -> tuple[float, int, float, str]:
-        """Higher importance, more reports, more recent first; the URL keeps ties stable (an id
-        would follow the order the feeds happened to be fetched in)."""
-        recency = self.article.published.timestamp()
-        return (-_importance(self.summary), -self.story.reports, -recency, self.article.url)
-
-
-def _importance(summary: Summary) -> float:
-    value = summary.importance
-    if not isinstance(value, int | float) or math.isnan(value):
-        return 0.0
-    return min(1.0, max(0.0, float(value)))
+    def rank_key(self) -> tuple[bool, float, float, str]:
+        return (not self.paid, *rank_key(self.story, self.score))
 
 
 def digest_window(settings: Settings, day: date, now: datetime) -> tuple[datetime, datetime]:
@@ -103,7 +93,8 @@ def _item(candidate: _Candidate, points: tuple[str, ...], language: str) -> Dige
         AlsoSource(url=a.url, source=clip(clean(a.source), MAX_SOURCE) or t(language, "unknown_source"))
         for a in told.also
     )
-    title = clip(clean(summary.title) or clean(article.title), MAX_TITLE) or t(language, "untitled")
+    own = clip(clean(article.title), MAX_TITLE)
+    title = clip(clean(summary.title), MAX_TITLE) or own or t(language, "untitled")
     return DigestItem(
         id=article.id,
         title=title,
@@ -113,9 +104,11 @@ def _item(candidate: _Candidate, points: tuple[str, ...], language: str) -> Dige
         published=article.published,
         points=points,
         also=also,
-        importance=_importance(summary),
+        importance=clamp_importance(summary.importance),
         original_chars=article.original_chars,
         fallback=bool(summary.fallback),
+        # the model's headline replaced the article's own title: keep that one beside it
+        original_title=own if own and own != title else "",
     )
 
 
@@ -188,17 +181,31 @@ def compute_stats(
     )
 
 
-def window_stories(store: Store, start: datetime, end: datetime) -> list[Story]:
+def window_stories(
+    store: Store, start: datetime, end: datetime, feeds: Mapping[int, Feed] | None = None
+) -> list[Story]:
     """Every story published in [start, end), each told by its best representative."""
     groups: dict[int, list[Article]] = {}
     for article in store.articles_between(start, end):
         groups.setdefault(article.story_id, []).append(article)
-    feeds = {f.id: f for f in store.list_feeds(include_disabled=True)}
+    if feeds is None:
+        feeds = {f.id: f for f in store.list_feeds(include_disabled=True)}
     usable = {key: value for group in groups.values() for key, value in usable_text(group).items()}
     return [
         story(group, store.story_sources(story_id), usable, feeds)
         for story_id, group in groups.items()
     ]
+
+
+def _shortlist_events(
+    stories: list[Story], feeds: Mapping[int, Feed], settings: Settings, end: datetime
+) -> tuple[list[Story], list[Story], list[Story]]:
+    """(every story or event, those with something to summarise, the candidates to summarise):
+    pure, so it may run off the event loop."""
+    told = merge_events(stories, feeds, timedelta(hours=settings.digest.event_window_hours))
+    # A story with nothing beyond its title costs no summary: it is listed as a headline.
+    with_text = [s for s in told if s.usable_chars > 0]
+    return told, with_text, shortlist(with_text, settings.model_candidates(), end, settings.feed_weights())
 
 
 async def build_digest(
@@ -209,28 +216,39 @@ async def build_digest(
     day: date,
     language: str,
     now: datetime,
+    bill: ModelBill | None = None,
 ) -> Digest:
-    """Build, store and return the digest of `day` in `language` (stored: re-renders identically)."""
+    """Build, store and return the digest of `day` in `language` (stored: re-renders identically).
+
+    Stories that report one event become one item; the window is ranked on cheap signals and only
+    the best `Settings.model_candidates()` are summarised, their model calls charged to `bill`
+    (a fresh one when none is given; DigestService shares one with its fetch-time warming)."""
     start, end = digest_window(settings, day, now)
-    told = window_stories(store, start, end)
-    # A story with nothing beyond its title costs no summary: it is listed as a headline.
-    with_text = [s for s in told if s.usable_chars > 0]
-    reps = [s.article for s in with_text]
-    by_id = await summaries.summarize_many(reps, language) if reps else {}
-    candidates = [
-        _Candidate(story=s, summary=by_id.get(s.article.id) or _missing_summary(s.article, language))
-        for s in with_text
-    ]
+    feeds = {f.id: f for f in store.list_feeds(include_disabled=True)}
+    weights = settings.feed_weights()
+    # Grouping events and the cheap rank are CPU work over the whole window (seconds for thousands
+    # of stories): in a thread, so the event loop goes on answering chats meanwhile.
+    told, with_text, pool = await asyncio.to_thread(
+        _shortlist_events, window_stories(store, start, end, feeds), feeds, settings, end
+    )
+    bill = bill if bill is not None else ModelBill(settings.model_candidates())
+    by_id = await summarise(pool, summaries, language, bill)
+    candidates = []
+    for s in pool:
+        summary = by_id.get(s.article.id) or _missing_summary(s.article, language)
+        value = score(signals(s, clamp_importance(summary.importance), weights), end)
+        paid = s.article.id not in bill.refused
+        candidates.append(_Candidate(story=s, summary=summary, score=value, paid=paid))
     candidates.sort(key=_Candidate.rank_key)
     chosen, bare = _choose(candidates, settings.digest.max_items)
 
-    feeds = {c.article.feed_id: store.get_feed(c.article.feed_id) for c, _ in chosen}
+    hints = {c.article.feed_id: store.get_feed(c.article.feed_id) for c, _ in chosen}
     by_section: dict[str, list[DigestItem]] = {}
     items: list[DigestItem] = []
     for candidate, points in chosen:
         item = _item(candidate, points, language)
         items.append(item)
-        by_section.setdefault(_section_of(candidate, settings, feeds), []).append(item)
+        by_section.setdefault(_section_of(candidate, settings, hints), []).append(item)
     sections = tuple(
         DigestSection(key=sec.key, name=sec.name_for(language), items=tuple(by_section[sec.key]))
         for sec in settings.digest.sections
@@ -239,18 +257,17 @@ async def build_digest(
     untold = [s for s in told if s.usable_chars == 0] + [c.story for c in bare]
     untold.sort(key=lambda s: (-s.article.published.timestamp(), s.article.url))
     headlines = tuple(_headline(s, language) for s in untold[: settings.digest.max_items])
-    # Every other article of a story and every repeat sighting by another feed is one merged report.
+    # Every other article of a story or event and every repeat sighting by another feed is one
+    # merged report.
     duplicates = sum(c.story.reports - 1 for c, _ in chosen)
     failing = store.failing_feeds()
+    highlights = choose_highlights(items, settings.digest.highlights, settings.digest.highlights_per_source)
     digest = Digest(
         date=day,
         language=language,
         title=digest_title(settings, day, language),
         stats=compute_stats(items, duplicates, len(failing), language, len(headlines)),
-        highlights=tuple(
-            Highlight(id=i.id, title=i.title, emoji=i.emoji)
-            for i in items[: settings.digest.highlights]
-        ),
+        highlights=tuple(Highlight(id=i.id, title=i.title, emoji=i.emoji) for i in highlights),
         sections=sections,
         failed_feeds=tuple(
             (clean(f.name) or f.url, clean(f.last_error or "") or t(language, "no_reason"))
@@ -260,9 +277,9 @@ async def build_digest(
     )
     store.save_digest(digest)
     log.info(
-        "digest built day=%s language=%s window=%s..%s stories=%d items=%d headlines=%d offline=%d",
-        day, language, start.isoformat(), end.isoformat(), len(told), len(items), len(headlines),
-        digest.stats.offline_summaries,
+        "digest built day=%s language=%s window=%s..%s events=%d with_text=%d summarised=%d items=%d "
+        "headlines=%d offline=%d", day, language, start.isoformat(), end.isoformat(), len(told),
+        len(with_text), len(pool), len(items), len(headlines), digest.stats.offline_summaries,
     )
     saved = store.get_digest(day.isoformat(), language)
     return saved if saved is not None else digest

@@ -73,6 +73,7 @@ DIGEST_JSON_SCHEMA: dict[str, Any] = {
                                     "importance": {"type": "number", "minimum": 0, "maximum": 1},
                                     "original_chars": _INT,
                                     "fallback": {"type": "boolean"},
+                                    "original_title": _STR,
                                 }
                             ),
                         },

@@ -9,11 +9,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime
 
 from bot.config import Settings
-from bot.digest.builder import Summarizer, build_digest, digest_window
-from bot.digest.stories import representative, usable_text
+from bot.digest.bill import Summarizer, has_model
+from bot.digest.builder import build_digest, digest_window
+from bot.digest.warming import WarmPool
 from bot.locks import KeyedLocks
-from bot.models import Article, Digest
+from bot.models import Digest, FeedOutcome
 from bot.site.links import day_url
+from bot.summarize.service import ModelBill
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -36,31 +38,52 @@ class DigestService:
         self.on_built = on_built
         self._locks = KeyedLocks()
         self._warming: set[asyncio.Task[object]] = set()
+        self._warm: dict[tuple[str, str], WarmPool] = {}  # per (day, language) being fetched for
 
-    def warm(self, article_ids: Iterable[int], day: date, language: str, *, now: datetime) -> int:
-        """Start summarising the stories of freshly stored articles in `day`'s window, in the background.
+    def warming(self, day: date, language: str, *, now: datetime) -> Callable[[FeedOutcome], None]:
+        """A fetch progress callback: as each feed finishes, its new stories may start summarising
+        (see `warm`), knowing how much of the fetch is done (each enabled feed reports once)."""
+        total = max(1, len(self.store.list_feeds()))
+        done = 0
 
-        Called as each feed finishes, so model calls overlap the fetching of the other feeds; the
-        build later finds those summaries cached (or waits on the same in-flight call). Each story
-        is summarised through the article that represents it now (chosen by content, as the build
-        chooses it); a story with nothing beyond its title costs nothing. Only worth it with a
-        model: offline summaries are CPU work in this very thread. Returns how many were started.
-        """
-        if getattr(self.summaries, "provider", "extractive") == "extractive":
+        def on_outcome(outcome: FeedOutcome) -> None:
+            nonlocal done
+            done += 1
+            self.warm(outcome.new_ids, day, language, now=now, seen=min(1.0, done / total))
+
+        return on_outcome
+
+    def warm(
+        self, article_ids: Iterable[int], day: date, language: str, *, now: datetime,
+        seen: float = 1.0,
+    ) -> int:
+        """Start summarising, in the background, the stories of `day`'s window that will likely be
+        in the digest, as feeds finish (so model calls overlap the rest of the fetch).
+
+        Only the digest's candidates are worth a model call: the stories known so far are ranked
+        on cheap signals (bot/digest/warming.py) and those within the first `seen` share of the
+        model bill are started (`seen`: how much of the fetch is done; a story ranked high among
+        the first feeds is likely, not sure, to stay high). Every call is charged to the bill the
+        build then shares, so warming and build together stay within `Settings.model_candidates()`.
+        Each story is summarised through the article that represents it now (chosen by content,
+        as the build chooses it); a story with nothing beyond its title costs nothing. Only worth
+        it with a model: offline summaries are CPU work in this very thread. Returns how many were
+        started."""
+        if not has_model(self.summaries):
             return 0
-        start, end = digest_window(self.settings, day, now)
-        feeds = {f.id: f for f in self.store.list_feeds(include_disabled=True)}
-        reps: dict[int, Article] = {}
-        for article in (self.store.get_article(i) for i in article_ids):
-            if article is None or article.story_id in reps or not start <= article.published < end:
-                continue
-            group = [a for a in self.store.story_articles(article.story_id) if start <= a.published < end]
-            usable = usable_text(group)
-            rep = representative(group, usable, feeds)
-            if usable[rep.id] > 0:
-                reps[article.story_id] = rep
+        key = (day.isoformat(), language)
+        state = self._warm.get(key)
+        if state is None:
+            start, end = digest_window(self.settings, day, now)
+            state = self._warm[key] = WarmPool(
+                self.store, self.settings, start, end, ModelBill(self.settings.model_candidates())
+            )
+        state.add(article_ids)
+        reps = state.due(seen)
         if reps:
-            task = asyncio.create_task(self.summaries.summarize_many(list(reps.values()), language))
+            task = asyncio.create_task(
+                self.summaries.summarize_many(reps, language, bill=state.bill)
+            )
             self._warming.add(task)
             task.add_done_callback(self._warming.discard)
         return len(reps)
@@ -87,8 +110,11 @@ class DigestService:
                 if stored is not None:
                     return self._served(stored)
             log.info("building digest day=%s language=%s rebuild=%s", key[0], language, rebuild)
+            # The build spends what the fetch-time warming left of this digest's model bill.
+            warmed = self._warm.pop(key, None)
             digest = await build_digest(
-                self.store, self.settings, self.summaries, day=day, language=language, now=now
+                self.store, self.settings, self.summaries, day=day, language=language, now=now,
+                bill=warmed.bill if warmed is not None else None,
             )
         await self.settle()
         if self.on_built is not None:

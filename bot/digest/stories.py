@@ -6,17 +6,25 @@ most usable text (what the summariser could make points of, junk left out); amon
 10 % of the longest, the original publisher wins over an aggregator, then the longer text, then
 the URL (a stable last resort). Every choice here depends only on what the story holds, so the
 same feeds fetched in another order give the same items, points and figures.
+
+Stories that report one event (bot/digest/events.py decides) are merged the same way: the most
+complete representative stands for the event, every other URL is "also reported by".
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
+from bot.digest.events import EventStory, group_events
+from bot.ingest.best import registrable_domain
 from bot.models import AlsoSource, Article, Feed
 from bot.summarize.junk import has_usable, usable_sentences
+from bot.summarize.prompts import truncate_at_sentence
 from bot.summarize.text import split_sentences
 
 log = logging.getLogger(__name__)
@@ -33,6 +41,15 @@ class Story:
     source: str  # the name shown for the representative's URL
     also: tuple[AlsoSource, ...]  # other URLs only, one name each, in a stable order
     reports: int  # every (URL, feed) that carried the story; reports - 1 were merged
+    feeds: tuple[str, ...] = ()  # the URLs of the feeds that carried it (for their rank weights)
+    # Other stories of the same event, folded into this one (their representatives, most complete
+    # first): their outlets are in `also`, and the offline summary may take sentences from them.
+    others: tuple[Article, ...] = ()
+
+    @property
+    def outlets(self) -> int:
+        """Independent outlets: the sites (registrable domains) of every URL that reported it."""
+        return len({registrable_domain(u) for u in (self.article.url, *(a.url for a in self.also))})
 
 
 def usable_chars(article: Article) -> int:
@@ -124,4 +141,76 @@ def story(
         key=lambda a: (a.source, a.url),
     )
     reports = len({(s.url, s.source) for s in sources}) or 1
-    return Story(rep, usable[rep.id], pick(rep.url), tuple(also), reports)
+    carriers = {by_label[s.source].url for s in sources if s.source in by_label}
+    carriers |= {feeds[a.feed_id].url for a in group if a.feed_id in feeds}
+    return Story(rep, usable[rep.id], pick(rep.url), tuple(also), reports, tuple(sorted(carriers)))
+
+
+# ---------------------------------------------------------------- events: several stories, one item
+
+OTHER_LEAD_CHARS = 600  # what the offline summary may borrow from each other report of an event
+
+
+def merge_event(members: Sequence[Story], feeds: Mapping[int, Feed]) -> Story:
+    """The stories of one event told as one: represented by the most complete article (the same
+    order as within a story: most usable text, the publisher, then the URL), every other URL of
+    every member under "also reported by", their reports added up."""
+    if len(members) == 1:
+        return members[0]
+    reps = [m.article for m in members]
+    usable = {a.id: usable_chars(a) for a in reps}
+    rep = representative(reps, usable, feeds)
+    chosen = next(m for m in members if m.article.id == rep.id)
+    names: dict[str, str] = {}  # a URL belongs to one story only, so each has one name already
+    for m in members:
+        names[m.article.url] = m.source
+        names.update((a.url, a.source) for a in m.also)
+    also = sorted(
+        (AlsoSource(url=url, source=name) for url, name in names.items() if url != rep.url),
+        key=lambda a: (a.source, a.url),
+    )
+    others = sorted((a for a in reps if a.id != rep.id), key=lambda a: (-usable[a.id], a.url))
+    return Story(
+        article=rep, usable_chars=usable[rep.id], source=chosen.source, also=tuple(also),
+        reports=sum(m.reports for m in members),
+        feeds=tuple(sorted({url for m in members for url in m.feeds})), others=tuple(others),
+    )
+
+
+def merge_events(told: Sequence[Story], feeds: Mapping[int, Feed], window: timedelta) -> list[Story]:
+    """The window's stories with those that report one event merged (bot/digest/events.py decides
+    which; each story is known to it by its representative's URL, so the answer does not depend
+    on ids or fetch order). A zero window merges nothing."""
+    if window <= timedelta(0) or len(told) < 2:
+        return list(told)
+    by_url = {s.article.url: s for s in told}
+    records = [
+        EventStory(
+            id=s.article.url, title=s.article.title, text=s.article.text,
+            language=s.article.language, published=s.article.published,
+            # one site is one source: its own posts need far stronger evidence to be one event
+            source=registrable_domain(s.article.url),
+        )
+        for s in told
+    ]
+    merged: list[Story] = []
+    for group in group_events(records, window):
+        members = [by_url[str(u)] for u in group]
+        event = merge_event(members, feeds)
+        # An event with nothing to summarise is listed as headlines, which show no other outlets:
+        # each of its stories stays a headline of its own rather than hide a link.
+        merged += [event] if event.usable_chars > 0 else members
+    folded = len(told) - len(merged)
+    if folded:
+        log.info("events merged stories=%d events=%d folded=%d", len(told), len(merged), folded)
+    return merged
+
+
+def summary_input(told: Story, borrow: bool) -> Article:
+    """What is summarised for a story: its representative, and with `borrow` (offline) the leads
+    of the event's other reports after it, as extra candidate sentences."""
+    if not borrow or not told.others:
+        return told.article
+    leads = [truncate_at_sentence(a.text, OTHER_LEAD_CHARS) for a in told.others]
+    text = "\n".join([told.article.text, *(lead for lead in leads if lead)])
+    return dataclasses.replace(told.article, text=text)

@@ -248,7 +248,8 @@ class OpenAISummarizer:
         response = await self._get_client().chat.completions.create(
             model=self.model,
             messages=build_messages(
-                title, text, language, kind, sections, cfg.max_input_chars, cfg.max_input_tokens
+                title, text, language, kind, sections, cfg.max_input_chars, cfg.max_input_tokens,
+                definitions={s.key: s.description_for(language) for s in self.settings.digest.sections},
             ),
             response_format=response_schema(kind, sections),
             max_tokens=cfg.max_output_tokens,

@@ -11,8 +11,8 @@ from bot.config import Settings, secret
 from bot.locks import KeyedLocks
 from bot.models import Article, Summary
 from bot.summarize import extractive
-from bot.summarize.offload import OfflineRunner
 from bot.summarize.cache import summary_key
+from bot.summarize.offload import OfflineRunner
 from bot.summarize.openai_provider import (
     ClientFactory,
     ModelOutputError,
@@ -32,6 +32,31 @@ def describe_error(exc: BaseException) -> str:
     if status:
         return f"HTTP {status} ({name})"
     return f"{name}: {exc}"[:300]
+
+
+class ModelBill:
+    """How many model calls one digest may still make: shared by the early summarising during the
+    fetch and the build, so their calls together stay within `limit` (a call is charged when it is
+    about to be made; cached answers and calls already in flight for the same story are free).
+    `refused` holds the refs (article ids) that got offline points because the bill was spent."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(0, limit)
+        self.spent = 0
+        self.refused: set[object] = set()
+
+    @property
+    def left(self) -> int:
+        return self.limit - self.spent
+
+    def charge(self, ref: object) -> bool:
+        """Take one call from the bill for `ref`; False (and `ref` noted) when none is left."""
+        if self.spent >= self.limit:
+            self.refused.add(ref)
+            return False
+        self.spent += 1
+        self.refused.discard(ref)
+        return True
 
 
 class SummaryService:
@@ -54,7 +79,7 @@ class SummaryService:
         self._locks = KeyedLocks()
         self._stats = {
             "model_calls": 0, "cache_hits": 0, "fallbacks": 0, "prompt_tokens": 0,
-            "completion_tokens": 0, "repaired": 0,
+            "completion_tokens": 0, "repaired": 0, "over_budget": 0,
         }
         self.model: OpenAISummarizer | None = None
         if cfg.provider == "openai":
@@ -69,8 +94,9 @@ class SummaryService:
 
     @property
     def stats(self) -> dict[str, int]:
-        """Counts for this process: model_calls, cache_hits, fallbacks, prompt/completion tokens, and
-        repaired (model answers kept after a cosmetic repair)."""
+        """Counts for this process: model_calls, cache_hits, fallbacks, prompt/completion tokens,
+        repaired (model answers kept after a cosmetic repair) and over_budget (offline summaries
+        given because a digest's model bill was spent)."""
         return dict(self._stats)
 
     @property
@@ -84,11 +110,15 @@ class SummaryService:
             await self.model.aclose()
 
     async def summarize_many(
-        self, articles: Sequence[Article], language: str, kind: str = "points"
+        self, articles: Sequence[Article], language: str, kind: str = "points", *,
+        bill: ModelBill | None = None,
     ) -> dict[int, Summary]:
-        """Summaries keyed by article id; concurrent, one failure never affects the others."""
+        """Summaries keyed by article id; concurrent, one failure never affects the others.
+
+        `bill`: model calls are charged to it in the order of `articles`; once it is spent, the
+        rest get their offline summary (marked `fallback`)."""
         results = await asyncio.gather(
-            *(self.summarize_article(a, language, kind) for a in articles)
+            *(self._summarize(a.title, a.text, language, kind, a.id, bill=bill) for a in articles)
         )
         return {a.id: s for a, s in zip(articles, results, strict=True)}
 
@@ -103,7 +133,8 @@ class SummaryService:
         return await self._summarize(title, text, language, kind, url)
 
     async def _summarize(
-        self, title: str, text: str, language: str, kind: str, ref: object
+        self, title: str, text: str, language: str, kind: str, ref: object, *,
+        bill: ModelBill | None = None,
     ) -> Summary:
         kind = "detail" if kind == "detail" else "points"
         if self.model is None:
@@ -116,6 +147,10 @@ class SummaryService:
             if cached is not None:
                 self._stats["cache_hits"] += 1
                 return cached
+            if bill is not None and not bill.charge(ref):
+                self._stats["over_budget"] += 1
+                over = await self._extractive(title, text, language, kind, count_hit=False)
+                return dataclasses.replace(over, fallback=True)
             summary = await self._call_model(title, text, language, kind, ref)
             if summary is not None:
                 self.store.put_summary(key, summary)
