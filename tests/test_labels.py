@@ -63,3 +63,20 @@ def test_every_label_resolves_to_a_corpus_entry(corpus: Path) -> None:
     assert langs["zh"] >= 100 and langs["en"] >= 100
     events = event_labels()  # raises KeyError naming any reference that points at nothing
     assert all(len(keys) >= 2 for keys, _l, _s in events.groups.values())
+
+
+def test_the_fresh_held_out_round_is_big_enough_in_both_languages() -> None:
+    """The held-out round (labelled after the first test split had been seen): at least 300
+    section labels over many sources in each language, and same-event labels of every kind."""
+    fresh = [r for r in _rows("sections.jsonl") if r["split"] == "fresh"]
+    assert len(fresh) >= 300
+    for lang in ("zh", "en"):
+        part = [r for r in fresh if r["lang"] == lang]
+        assert len(part) >= 100 and len({r.get("feed", "lcsts") for r in part}) >= 15, lang
+        assert {r["section"] for r in part} == SECTIONS, lang
+    rows = [r for r in _rows("events.jsonl") if r.get("split") == "fresh"]
+    kinds = Counter(r["languages"] for r in rows if r["kind"] == "group")
+    negatives = Counter(r["languages"] for r in rows if r["kind"] == "negative")
+    for kind in ("zh", "en", "cross"):
+        assert kinds[kind] >= 4 and negatives[kind] >= 4, kind
+    assert all(r.get("split") == "fresh" for r in _rows("event_pool.jsonl"))
