@@ -9,7 +9,7 @@ from pathlib import Path
 
 LABELS = Path(__file__).resolve().parent / "labels"
 SECTION_FIELDS = {"feed", "link", "guid", "lcsts", "lang", "section", "split"}
-SPLITS = ("dev", "test", "fresh")  # fresh: the held-out round labelled after dev/test were seen
+SPLITS = ("dev", "test", "fresh", "dev2")  # fresh: held out, labelled after dev/test were seen
 SECTIONS = {"products", "industry", "tutorials", "other"}
 
 
