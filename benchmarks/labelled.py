@@ -121,7 +121,7 @@ def lcsts_documents() -> dict[int, Entry]:
     require_corpus(LCSTS)
     raw = LCSTS.read_text(encoding="utf-8")
     pattern = re.compile(r"<doc id=(\d+)>.*?<summary>\s*(.*?)\s*</summary>\s*<short_text>\s*(.*?)\s*"
-                         r"</short_text>", re.S)
+                         r"</short_text>", re.DOTALL)
     return {int(m.group(1)): Entry(f"lcsts:{m.group(1)}", "LCSTS", m.group(2), m.group(3), "zh", None)
             for m in pattern.finditer(raw)}
 
