@@ -80,15 +80,15 @@ def gold_pairs(labels: EventLabels, split: str) -> Gold:
             group_of[k] = gid
         if gsplit != split:
             continue
-        for i, a in enumerate(keys):
-            for b in keys[i + 1:]:
-                if in_scope(a, b):
-                    positives[_kind(entries[a], entries[b])].add(frozenset((a, b)))
+        for i, ka in enumerate(keys):
+            for kb in keys[i + 1:]:
+                if in_scope(ka, kb):
+                    positives[_kind(entries[ka], entries[kb])].add(frozenset((ka, kb)))
     explicit = {frozenset((a, b)): s for a, b, _k, s in labels.negatives}
     for pair, s in explicit.items():
-        a, b = tuple(pair)
-        if s == split and a in entries and b in entries and in_scope(a, b):
-            negatives[_kind(entries[a], entries[b])].add(pair)
+        ka, kb = tuple(pair)
+        if s == split and ka in entries and kb in entries and in_scope(ka, kb):
+            negatives[_kind(entries[ka], entries[kb])].add(pair)
     ordered = sorted(entries.values(), key=lambda e: e.published)  # type: ignore[arg-type,return-value]
     span = WINDOW.total_seconds()
     for i, a in enumerate(ordered):
@@ -128,7 +128,7 @@ def stories(entries: Iterable[Entry]) -> list[ev.EventStory]:
 
 def detector_pairs(entries: list[Entry]) -> set[frozenset[str]]:
     """Same-event pairs the detector predicts over these stories."""
-    return {frozenset(p) for p in ev.pairs_of(ev.group_events(stories(entries), WINDOW))}  # type: ignore[misc]
+    return {frozenset(p) for p in ev.pairs_of(ev.group_events(stories(entries), WINDOW))}  # type: ignore[misc,arg-type]
 
 
 def minhash_pairs(entries: list[Entry], gold: Gold) -> set[frozenset[str]]:
