@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,7 @@ def ref_key(ref: dict[str, str]) -> str:
     return "|".join(parts)
 
 
-@lru_cache(maxsize=64)
+@cache  # ~130 feeds are named; each is parsed once per process
 def _feed_entries(feed: str) -> dict[str, Entry]:
     """All entries of one corpus feed by key (both feed|link and feed|link|guid)."""
     path = CORPUS / feed if "/" in feed else FEEDS / feed
