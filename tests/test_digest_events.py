@@ -139,3 +139,18 @@ def test_fresh_pairs_and_first_round_pairs_never_overlap(corpus: Path) -> None:
         gold = gold_pairs(labels, split)
         for pair in set().union(*gold.positives.values(), *gold.negatives.values()):
             assert not pair & labels.fresh, pair
+
+
+def test_rarity_is_counted_among_the_stories_around_each_day() -> None:
+    """A word in every story of one busy day names no event on that day, however rare it is in a
+    batch spanning months; on a quiet day the same word still counts as rare."""
+    busy = datetime(2030, 6, 1, 9, tzinfo=UTC)
+    stories = [ev.EventStory(f"b{i}", f"Iran talks update {i}", f"Story {i} about Iran and more.", "en",
+                             busy + timedelta(minutes=i), "wire") for i in range(30)]
+    stories += [ev.EventStory(f"q{i}", f"Quiet day note {i}", f"Filler {i} on gardening.", "en",
+                              busy + timedelta(days=20 + i), "blog") for i in range(120)]
+    stories.append(ev.EventStory("lone", "Iran mentioned once", "Iran appears here alone.", "en",
+                                 busy + timedelta(days=90), "blog"))
+    prepared = [ev._prepare(s) for s in stories]
+    idfs, _rares = ev._local_idfs(prepared, ev.DEFAULT_WINDOW)
+    assert idfs[0]["iran"] < idfs[-1]["iran"] - 0.5  # busy day vs the quiet day, same word
