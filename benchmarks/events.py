@@ -1,17 +1,21 @@
 """Same-event detection: pairwise precision and recall of bot.digest.events on the hand-made
-labels (tests/labels/events.jsonl + event_fixtures.jsonl), beside MinHash (bot.ingest.dedup).
+labels (tests/labels/events.jsonl, event_pool.jsonl, event_fixtures.jsonl), beside MinHash
+(bot.ingest.dedup).
 
-The detector runs once over every labelled story (846+ corpus entries and the invented fixtures)
-with their real publication times, as the builder would run it over a window. Scored pairs of a
-split: all pairs inside that split's gold groups (positives); that split's hard negatives; and
-every other pair of dated stories within 48 h (background negatives; a pair belongs to the test
-split when a hash of its two keys says so, one in three). Pairs marked ambiguous are left out.
-Precision = predicted same-event pairs that are gold positives ÷ predicted pairs among the scored
-ones; recall = gold positive pairs predicted. Counted separately for Chinese pairs, English pairs
-and Chinese↔English pairs.
+The detector runs once over every labelled story (corpus entries with their real publication
+times, and the invented fixtures), as the builder would run it over a window. Which split is
+which: "fresh" is the held-out round, labelled and committed before any method ran on it, and is
+what the benchmark reports; it scores every pair within 48 h that touches a fresh story
+(positives inside its gold groups, its hard negatives, every other such pair as a negative).
+"dev" and "test" are the first round's pairs (first-round stories only; a pair belongs to test
+when a hash of its two keys says so, one in three); both were seen during development and now
+tune the weights and thresholds. Pairs marked ambiguous are left out. Precision = predicted
+same-event pairs that are gold positives ÷ predicted pairs among the scored ones; recall = gold
+positive pairs predicted. Counted separately for Chinese pairs, English pairs and Chinese↔English
+pairs.
 
 Speed: the detector over ~7,000 real stories from ../shared/corpus/feeds and feeds-bulk.
-Run `python -m benchmarks.events [--sweep]` (--sweep prints the dev threshold sweep).
+Run `python -m benchmarks.events [--sweep|--fit]` (both work on the training pairs only).
 """
 
 from __future__ import annotations
@@ -62,25 +66,33 @@ def dated(labels: EventLabels) -> list[Entry]:
 
 
 def gold_pairs(labels: EventLabels, split: str) -> Gold:
-    """Positives and negatives of one split (see the module docstring)."""
+    """Positives and negatives of one split (see the module docstring). The "fresh" split scores
+    every pair that touches a story first labelled in the held-out round; "dev" and "test" score
+    only pairs of first-round stories, as they always did."""
     entries = {e.key: e for e in dated(labels)}
     group_of: dict[str, str] = {}
     positives: dict[str, set[frozenset[str]]] = {k: set() for k in KINDS}
     negatives: dict[str, set[frozenset[str]]] = {k: set() for k in KINDS}
+
+    def in_scope(a: str, b: str) -> bool:
+        touches = a in labels.fresh or b in labels.fresh
+        return touches if split == "fresh" else not touches
+
     for gid, (keys, _langs, gsplit) in labels.groups.items():
         keys = tuple(k for k in keys if k in entries)
         for k in keys:
             group_of[k] = gid
         if gsplit != split:
             continue
-        for i, a in enumerate(keys):
-            for b in keys[i + 1:]:
-                positives[_kind(entries[a], entries[b])].add(frozenset((a, b)))
+        for i, ka in enumerate(keys):
+            for kb in keys[i + 1:]:
+                if in_scope(ka, kb):
+                    positives[_kind(entries[ka], entries[kb])].add(frozenset((ka, kb)))
     explicit = {frozenset((a, b)): s for a, b, _k, s in labels.negatives}
     for pair, s in explicit.items():
-        a, b = tuple(pair)
-        if s == split and a in entries and b in entries:
-            negatives[_kind(entries[a], entries[b])].add(pair)
+        ka, kb = tuple(pair)
+        if s == split and ka in entries and kb in entries and in_scope(ka, kb):
+            negatives[_kind(entries[ka], entries[kb])].add(pair)
     ordered = sorted(entries.values(), key=lambda e: e.published)  # type: ignore[arg-type,return-value]
     span = WINDOW.total_seconds()
     for i, a in enumerate(ordered):
@@ -89,9 +101,9 @@ def gold_pairs(labels: EventLabels, split: str) -> Gold:
                 break
             pair = frozenset((a.key, b.key))
             same = group_of.get(a.key) is not None and group_of.get(a.key) == group_of.get(b.key)
-            if same or pair in labels.ambiguous or pair in explicit:
+            if same or pair in labels.ambiguous or pair in explicit or not in_scope(a.key, b.key):
                 continue
-            if _pair_split(a.key, b.key) == split:
+            if split == "fresh" or _pair_split(a.key, b.key) == split:
                 negatives[_kind(a, b)].add(pair)
     return Gold(positives, negatives)
 
@@ -120,7 +132,7 @@ def stories(entries: Iterable[Entry]) -> list[ev.EventStory]:
 
 def detector_pairs(entries: list[Entry]) -> set[frozenset[str]]:
     """Same-event pairs the detector predicts over these stories."""
-    return {frozenset(p) for p in ev.pairs_of(ev.group_events(stories(entries), WINDOW))}  # type: ignore[misc]
+    return {frozenset(p) for p in ev.pairs_of(ev.group_events(stories(entries), WINDOW))}  # type: ignore[misc,arg-type]
 
 
 def minhash_pairs(entries: list[Entry], gold: Gold) -> set[frozenset[str]]:
@@ -190,9 +202,10 @@ def labelled_run() -> tuple[EventLabels, tuple[Entry, ...], frozenset[frozenset[
 
 
 def run(
-    speed_count: int = 7000, rounds: int = 3, splits: tuple[str, ...] = ("test", "dev")
+    speed_count: int = 7000, rounds: int = 3, splits: tuple[str, ...] = ("fresh", "dev", "test")
 ) -> dict[str, Any]:
-    """Test (and dev) figures for the detector and for MinHash alone, and the speed figure."""
+    """Fresh (held-out) figures, and the training splits' for reference, for the detector and
+    for MinHash alone, and the speed figure."""
     labels, entries_t, predicted_f = labelled_run()
     entries, predicted = list(entries_t), set(predicted_f)
     out: dict[str, Any] = {"window_hours": WINDOW.total_seconds() / 3600,
@@ -209,11 +222,20 @@ def run(
     return out
 
 
+def training_gold(labels: EventLabels) -> Gold:
+    """The first round's dev and test pairs together: what the weights and thresholds are tuned
+    on now that the first test split has been seen (the fresh split stays out)."""
+    dev, test = gold_pairs(labels, "dev"), gold_pairs(labels, "test")
+    return Gold({k: dev.positives[k] | test.positives[k] for k in KINDS},
+                {k: dev.negatives[k] | test.negatives[k] for k in KINDS})
+
+
 def sweep() -> list[dict[str, Any]]:
-    """Dev-split precision/recall for a grid of thresholds (how the shipped ones were chosen)."""
+    """Training-pair precision/recall for a grid of thresholds (how the shipped ones were
+    chosen; training_gold)."""
     labels = event_labels()
     entries = dated(labels)
-    gold = gold_pairs(labels, "dev")
+    gold = training_gold(labels)
     rows = []
     for same in (0.6, 0.7, 0.8, 0.9):
         for own in (0.99, 0.995, 0.998):
@@ -227,12 +249,13 @@ def sweep() -> list[dict[str, Any]]:
 
 
 def fit(epochs: int = 3000, rate: float = 0.5, l2: float = 1e-3) -> dict[str, Any]:
-    """Fit SAME_LANGUAGE_WEIGHTS on the dev split: logistic regression (batch gradient descent,
-    classes weighted to balance) over the evidence of every same-language candidate pair that
-    is a dev positive or dev negative. Deterministic; prints what to paste into events.py."""
+    """Fit SAME_LANGUAGE_WEIGHTS on the training pairs (training_gold): logistic regression
+    (batch gradient descent, classes weighted to balance) over the evidence of every
+    same-language candidate pair that is a positive or negative there. Deterministic; prints
+    what to paste into events.py."""
     labels = event_labels()
     entries = dated(labels)
-    gold = gold_pairs(labels, "dev")
+    gold = training_gold(labels)
     keys = [s.id for s in stories(entries)]
     evidence = ev.pair_evidence(stories(entries), WINDOW)
     pos = set().union(*(gold.positives[k] for k in ("zh", "en")))

@@ -1,5 +1,5 @@
 """Same-event detection (bot/digest/events.py): invented stories in both languages, and the
-pairwise figures on the hand-labelled test split of the corpus against MinHash."""
+pairwise figures on the hand-labelled held-out (fresh) split against MinHash."""
 
 from __future__ import annotations
 
@@ -98,27 +98,59 @@ def test_empty_and_lone_inputs() -> None:
     assert ev.group_events([one]) == [(1,)]
 
 
-def test_test_split_pairwise_figures_beat_minhash(corpus: Path) -> None:
-    """Regression floors at the measured test-split figures (docs/benchmarks.md has the full
-    table; the issue's goals, precision 95 % and recall 80 %, are not all met yet)."""
+def test_fresh_split_pairwise_figures_beat_minhash(corpus: Path) -> None:
+    """Regression floors at the figures measured on the held-out fresh split (docs/editing.md:
+    zh 90.0 % / 69.2 %, en 70.7 % / 83.9 %, zh↔en 100 % / 65.7 %, all 76.5 % / 78.2 %); the
+    issue's goals, precision 95 % and recall 80 % per kind, are not met."""
     from benchmarks.events import gold_pairs, labelled_run, minhash_pairs, score
 
     labels, entries, predicted = labelled_run()
-    gold = gold_pairs(labels, "test")
+    gold = gold_pairs(labels, "fresh")
     ours = score(set(predicted), gold)
     minhash = score(minhash_pairs(list(entries), gold), gold)
-    assert ours["all"]["positives"] >= 40
-    assert ours["all"]["recall"] >= 0.6 > minhash["all"]["recall"] + 0.5
-    assert ours["all"]["precision"] >= 0.8
-    assert ours["zh"]["precision"] >= 0.85 and ours["zh"]["recall"] >= 0.9
-    assert ours["cross"]["recall"] >= 0.8
+    assert ours["all"]["positives"] >= 150
+    assert ours["all"]["recall"] >= 0.76 > minhash["all"]["recall"] + 0.5
+    assert ours["all"]["precision"] >= 0.74
+    assert ours["zh"]["precision"] >= 0.85 and ours["zh"]["recall"] >= 0.65
+    assert ours["en"]["precision"] >= 0.68 and ours["en"]["recall"] >= 0.8
+    assert ours["cross"]["precision"] >= 0.95 and ours["cross"]["recall"] >= 0.62
 
 
 @pytest.mark.parametrize("kind", ["zh", "en", "cross"])
-def test_every_kind_has_labelled_pairs_in_both_splits(corpus: Path, kind: str) -> None:
+def test_every_kind_has_labelled_pairs_in_every_split(corpus: Path, kind: str) -> None:
     from benchmarks.events import gold_pairs, labelled_run
 
     labels = labelled_run()[0]
+    for split in ("dev", "test", "fresh"):
+        gold = gold_pairs(labels, split)
+        assert gold.positives[kind] and gold.negatives[kind], split
+
+
+def test_fresh_pairs_and_first_round_pairs_never_overlap(corpus: Path) -> None:
+    """A pair touching a story of the held-out round is scored there only, so tuning on the
+    first round's pairs never sees a held-out pair."""
+    from benchmarks.events import gold_pairs, labelled_run
+
+    labels = labelled_run()[0]
+    fresh = gold_pairs(labels, "fresh")
+    fresh_pairs = set().union(*fresh.positives.values(), *fresh.negatives.values())
+    assert all(pair & labels.fresh for pair in fresh_pairs)
     for split in ("dev", "test"):
         gold = gold_pairs(labels, split)
-        assert gold.positives[kind] and gold.negatives[kind]
+        for pair in set().union(*gold.positives.values(), *gold.negatives.values()):
+            assert not pair & labels.fresh, pair
+
+
+def test_rarity_is_counted_among_the_stories_around_each_day() -> None:
+    """A word in every story of one busy day names no event on that day, however rare it is in a
+    batch spanning months; on a quiet day the same word still counts as rare."""
+    busy = datetime(2030, 6, 1, 9, tzinfo=UTC)
+    stories = [ev.EventStory(f"b{i}", f"Iran talks update {i}", f"Story {i} about Iran and more.", "en",
+                             busy + timedelta(minutes=i), "wire") for i in range(30)]
+    stories += [ev.EventStory(f"q{i}", f"Quiet day note {i}", f"Filler {i} on gardening.", "en",
+                              busy + timedelta(days=20 + i), "blog") for i in range(120)]
+    stories.append(ev.EventStory("lone", "Iran mentioned once", "Iran appears here alone.", "en",
+                                 busy + timedelta(days=90), "blog"))
+    prepared = [ev._prepare(s) for s in stories]
+    idfs, _rares = ev._local_idfs(prepared, ev.DEFAULT_WINDOW)
+    assert idfs[0]["iran"] < idfs[-1]["iran"] - 0.5  # busy day vs the quiet day, same word

@@ -8,7 +8,8 @@ from collections import Counter
 from pathlib import Path
 
 LABELS = Path(__file__).resolve().parent / "labels"
-SECTION_FIELDS = {"feed", "link", "guid", "lang", "section", "split"}
+SECTION_FIELDS = {"feed", "link", "guid", "lcsts", "lang", "section", "split"}
+SPLITS = ("dev", "test", "fresh", "dev2")  # fresh: held out, labelled after dev/test were seen
 SECTIONS = {"products", "industry", "tutorials", "other"}
 
 
@@ -22,8 +23,8 @@ def test_section_labels_are_references_with_a_fixed_stratified_split() -> None:
     keys = set()
     for row in rows:
         assert set(row) <= SECTION_FIELDS and row["section"] in SECTIONS, row
-        assert row["split"] in ("dev", "test") and row["lang"] in ("zh", "en")
-        key = (row["feed"], row["link"], row.get("guid"))
+        assert row["split"] in SPLITS and row["lang"] in ("zh", "en")
+        key = ("lcsts", row["lcsts"]) if "lcsts" in row else (row["feed"], row["link"], row.get("guid"))
         assert key not in keys, key
         keys.add(key)
     strata = Counter((r["lang"], r["section"], r["split"]) for r in rows)
@@ -31,8 +32,8 @@ def test_section_labels_are_references_with_a_fixed_stratified_split() -> None:
         for section in SECTIONS:
             dev, test = strata[(lang, section, "dev")], strata[(lang, section, "test")]
             assert test >= 5 and 1.5 <= dev / test <= 2.6, (lang, section, dev, test)
-    assert len({r["feed"] for r in rows if r["lang"] == "zh"}) >= 8
-    assert len({r["feed"] for r in rows if r["lang"] == "en"}) >= 10
+    assert len({r.get("feed") for r in rows if r["lang"] == "zh"}) >= 8
+    assert len({r.get("feed") for r in rows if r["lang"] == "en"}) >= 10
 
 
 def test_event_labels_have_enough_groups_and_hard_negatives() -> None:
@@ -43,7 +44,7 @@ def test_event_labels_have_enough_groups_and_hard_negatives() -> None:
     kinds = Counter(g["languages"] for g in groups)
     assert kinds["zh"] >= 10 and kinds["en"] >= 10 and kinds["cross"] >= 10
     for g in groups:
-        assert len(g["items"]) >= 2 and g["split"] in ("dev", "test")
+        assert len(g["items"]) >= 2 and g["split"] in SPLITS
         for ref in g["items"]:
             assert set(ref) <= {"feed", "link", "guid", "fixture"}, ref  # references only
     fixtures = {r["id"] for r in _rows("event_fixtures.jsonl")}
@@ -62,3 +63,20 @@ def test_every_label_resolves_to_a_corpus_entry(corpus: Path) -> None:
     assert langs["zh"] >= 100 and langs["en"] >= 100
     events = event_labels()  # raises KeyError naming any reference that points at nothing
     assert all(len(keys) >= 2 for keys, _l, _s in events.groups.values())
+
+
+def test_the_fresh_held_out_round_is_big_enough_in_both_languages() -> None:
+    """The held-out round (labelled after the first test split had been seen): at least 300
+    section labels over many sources in each language, and same-event labels of every kind."""
+    fresh = [r for r in _rows("sections.jsonl") if r["split"] == "fresh"]
+    assert len(fresh) >= 300
+    for lang in ("zh", "en"):
+        part = [r for r in fresh if r["lang"] == lang]
+        assert len(part) >= 100 and len({r.get("feed", "lcsts") for r in part}) >= 15, lang
+        assert {r["section"] for r in part} == SECTIONS, lang
+    rows = [r for r in _rows("events.jsonl") if r.get("split") == "fresh"]
+    kinds = Counter(r["languages"] for r in rows if r["kind"] == "group")
+    negatives = Counter(r["languages"] for r in rows if r["kind"] == "negative")
+    for kind in ("zh", "en", "cross"):
+        assert kinds[kind] >= 4 and negatives[kind] >= 4, kind
+    assert all(r.get("split") == "fresh" for r in _rows("event_pool.jsonl"))

@@ -1,4 +1,4 @@
-"""The section classifier: the shipped model, its accuracy on the hand-labelled test split beside
+"""The section classifier: the shipped model, its accuracy on the hand-labelled held-out split beside
 the baselines, custom sections, the training routine, and the definitions the model prompt and
 config carry."""
 
@@ -31,24 +31,36 @@ def test_the_model_ships_as_package_data_and_loads() -> None:
     assert again.scores(title, "") == pytest.approx(model.scores(title, ""))
 
 
-def test_test_split_accuracy_beats_both_baselines(corpus: Path) -> None:
-    """Regression floor at the measured figure (77.6 %, docs/benchmarks.md); the issue's goal is
-    80 %, not met yet."""
-    from benchmarks.labelled import section_labels
+def test_the_held_out_split_is_never_trained_on() -> None:
+    """The fresh round is what the benchmark reports: training must not read it."""
+    import inspect
 
-    dev, test = section_labels("dev"), section_labels("test")
-    majority = Counter(x.section for x in dev).most_common(1)[0][0]
-    n = len(test)
-    ours = sum(classify(x.entry.title, x.entry.text, None, DEFAULT_SECTIONS) == x.section for x in test)
+    from benchmarks import train_sections
+    from benchmarks.labelled import TRAIN_SPLITS
+
+    assert "fresh" not in TRAIN_SPLITS and {"dev", "test", "dev2"} <= set(TRAIN_SPLITS)
+    assert "section_labels(*TRAIN_SPLITS)" in inspect.getsource(train_sections.main)
+
+
+def test_fresh_split_accuracy_beats_both_baselines(corpus: Path) -> None:
+    """Regression floor at the figure measured on the held-out fresh split (68.3 %: zh 71.3 %,
+    en 64.5 %; docs/editing.md); the issue's goal is 80 %, not met."""
+    from benchmarks.labelled import TRAIN_SPLITS, _read_jsonl, section_labels
+
+    train = [r["section"] for r in _read_jsonl("sections.jsonl") if r["split"] in TRAIN_SPLITS]
+    fresh = section_labels("fresh")
+    majority = Counter(train).most_common(1)[0][0]
+    n = len(fresh)
+    ours = sum(classify(x.entry.title, x.entry.text, None, DEFAULT_SECTIONS) == x.section for x in fresh)
     keywords = sum(classify_by_keywords(x.entry.title, x.entry.text, DEFAULT_SECTIONS) == x.section
-                   for x in test)
-    baseline = sum(x.section == majority for x in test)
-    assert ours / n >= 0.75
-    assert ours > baseline + 0.15 * n and ours > keywords + 0.3 * n
-    for lang in ("zh", "en"):
-        part = [x for x in test if x.entry.language == lang]
+                   for x in fresh)
+    baseline = sum(x.section == majority for x in fresh)
+    assert ours / n >= 0.67
+    assert ours > baseline + 0.4 * n and ours > keywords + 0.25 * n
+    for lang, floor in (("zh", 0.70), ("en", 0.63)):
+        part = [x for x in fresh if x.lang == lang]
         hits = sum(classify(x.entry.title, x.entry.text, None, DEFAULT_SECTIONS) == x.section for x in part)
-        assert hits / len(part) >= 0.7, lang
+        assert hits / len(part) >= floor, lang
 
 
 def test_custom_sections_keep_working_by_keywords() -> None:
