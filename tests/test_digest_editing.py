@@ -59,7 +59,9 @@ def add_fixtures(store: Store, rows: Iterable[dict[str, Any]]) -> dict[str, Arti
 
 
 def fixture_rows() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in FIXTURES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The invented stories of March 2030 (the held-out fresh ones, dated 2031, are not for tests)."""
+    rows = [json.loads(line) for line in FIXTURES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in rows if r["published"].startswith("2030-03")]
 
 
 def without_ids(digest: Digest) -> dict[str, Any]:
