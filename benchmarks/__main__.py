@@ -397,6 +397,13 @@ def rows_sections(r: dict[str, Any]) -> list[Row]:
         rows.append(Row(f"Section accuracy, {lang} ({m[f'{lang}_n']:.0f} items; majority / keywords)",
                         _pct(m[lang]), f"{_pct(maj[lang])} / {_pct(kw[lang])}", "—", "≥ 80 %",
                         m[lang] >= 0.80))
+    two = r["second_reader"]
+    rows.append(Row(f"Two readers agree, blind, same rules ({two['items']} fresh items; Cohen's kappa "
+                    f"{_f(two['kappa'])}; zh {_pct(two['agreement_zh'])}, en {_pct(two['agreement_en'])})",
+                    _pct(two["agreement"]), "—", "—"))
+    rows.append(Row(f"Section accuracy on the items both readers agree on ({two['readers_agree_items']})",
+                    _pct(two["model_where_readers_agree"]), _pct(two["agreement"]),
+                    _ratio(two["model_where_readers_agree"], two["agreement"])))
     rows.append(Row("Section classifier time per item", f"{_f(r['microseconds_per_item'], 0)} µs", "—", "—",
                     "< 1,000 µs", r["microseconds_per_item"] < 1000))
     return rows
@@ -558,7 +565,9 @@ HOW = {
                 "and dev2 (`python -m benchmarks.train_sections`). Beside it: always answering the training "
                 "labels' commonest "
                 "section, and the keyword classifier the project used before (`classify_by_keywords`). Time: "
-                "median over rounds of the mean `classify` call on the test items, model loaded.",
+                "median over rounds of the mean `classify` call on the test items, model loaded. Two readers: a "
+                "second reader labelled 200 fresh items (random, fixed seed) blind by the same written rules "
+                "(`tests/labels/sections_second_reader.jsonl`); the model is scored beside their agreement.",
     "events": "`bot.digest.events.group_events` over every labelled story (corpus entries with their real dates, "
               "the 300 stories of 16-18 Feb 2026 in `tests/labels/event_pool.jsonl`, and the invented fixtures of "
               "`tests/labels/event_fixtures.jsonl`), 48 h window. Reported: the held-out fresh split (labelled "
@@ -654,7 +663,8 @@ def why_missed(name: str, r: dict[str, Any]) -> list[str]:
                    "The commonest errors (gold as predicted): "
                    + ", ".join(f"{k.replace('>', ' as ')} {v}" for k, v in wrong)
                    + ". The fresh round is mostly blogs and Weibo news posts whose kind of article is "
-                   "a judgement the linear model over words and characters does not learn past ~70 %; "
+                   "a judgement the linear model over words and characters does not learn past ~70 %, "
+                   f"while two readers of the rules agree on {_pct(r['second_reader']['agreement'])}; "
                    "see docs/editing.md.")
     if name == "events":
         d = r["fresh"]["detector"]

@@ -6,6 +6,10 @@ sections), overall and per language (the reader's language label); and the time 
 Which split is which: the model (bot/digest/section_model.json) learned from the training splits
 (first-round dev and test, and dev2); "fresh" was labelled, and committed, before any method was
 run on it, and is what this reports. No feed hints are given: this measures the text alone.
+
+A second reader labelled 200 items of the fresh split blind, by the same written rules
+(tests/labels/sections_second_reader.jsonl): how often the two readers agree says how far a reader
+of these rules gets, and so how much of the model's shortfall is the task and how much the model.
 Run `python -m benchmarks.sections`.
 """
 
@@ -17,7 +21,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from benchmarks.labelled import TRAIN_SPLITS, SectionLabel, section_labels
+from benchmarks.labelled import LABELS, TRAIN_SPLITS, SectionLabel, ref_key, section_labels
 from bot.config import DEFAULT_SECTIONS
 from bot.digest.section_model import shipped_model
 from bot.digest.sections import classify, classify_by_keywords
@@ -29,6 +33,33 @@ def _accuracy(items: list[SectionLabel], predict: Any) -> dict[str, float]:
         chosen = [x for x in items if lang == "all" or x.lang == lang]
         hits = sum(1 for x in chosen if predict(x) == x.section)
         out[lang] = hits / len(chosen) if chosen else 0.0
+        out[f"{lang}_n"] = len(chosen)
+    return out
+
+
+def second_reader(fresh: list[SectionLabel], predict: Any) -> dict[str, Any]:
+    """Agreement of a second, blind reader with the first on a sample of the fresh split (overall,
+    per language, Cohen's kappa), and the model's accuracy on that sample against either reader
+    and on the items where both agree."""
+    path = LABELS / "sections_second_reader.jsonl"
+    first = {x.entry.key: x for x in fresh}
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    pairs = [(first[ref_key(row)], row["section"]) for row in rows]  # KeyError names a stray reference
+    n = len(pairs)
+    agree = [x for x, second in pairs if x.section == second]
+    by_first, by_second = Counter(x.section for x, _ in pairs), Counter(s for _, s in pairs)
+    chance = sum(by_first[k] * by_second[k] for k in by_first) / (n * n)
+    observed = len(agree) / n
+    out: dict[str, Any] = {
+        "items": n, "agreement": observed, "kappa": (observed - chance) / (1 - chance),
+        "model_vs_first": sum(predict(x) == x.section for x, _ in pairs) / n,
+        "model_vs_second": sum(predict(x) == s for x, s in pairs) / n,
+        "model_where_readers_agree": sum(predict(x) == x.section for x in agree) / len(agree),
+        "readers_agree_items": len(agree),
+    }
+    for lang in ("zh", "en"):
+        chosen = [(x, s) for x, s in pairs if x.lang == lang]
+        out[f"agreement_{lang}"] = sum(x.section == s for x, s in chosen) / len(chosen)
         out[f"{lang}_n"] = len(chosen)
     return out
 
@@ -68,6 +99,7 @@ def run(rounds: int = 5) -> dict[str, Any]:
         "majority": _accuracy(test, lambda x: majority),
         "keywords": _accuracy(test, keywords),
         "confusion": dict(confusion),
+        "second_reader": second_reader(test, model),
         "microseconds_per_item": per_item_microseconds(test, rounds),
     }
 
