@@ -44,12 +44,12 @@ async def test_a_killed_worker_process_is_replaced() -> None:
 
 async def test_without_processes_the_worker_is_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     """A sandbox without /dev/shm semaphores cannot create a process pool: summaries still work."""
-    import concurrent.futures
+    from bot.summarize import offload
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise OSError(38, "Function not implemented")
 
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", refuse)
+    monkeypatch.setattr(offload, "new_process_pool", refuse)
     runner = OfflineRunner("process")
     try:
         got = await runner.summarize(TITLE, TEXT, "en", "points")

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import ParamSpec, TypeVar
 
+from bot.children import new_process_pool
 from bot.ingest import FetchError
 
 log = logging.getLogger(__name__)
@@ -56,9 +56,9 @@ class ParseWorker:
             if self._executor is None:
                 if self.processes:
                     # spawn, not fork: this process already runs threads (asyncio's, httpx's) and
-                    # a forked child would inherit their locks in whatever state they were in.
-                    self._executor = ProcessPoolExecutor(
-                        self.processes, mp_context=multiprocessing.get_context("spawn"))
+                    # a forked child would inherit their locks in whatever state they were in;
+                    # the workers exit by themselves if this process is killed.
+                    self._executor = new_process_pool(self.processes)
                 else:
                     self._executor = ThreadPoolExecutor(1, thread_name_prefix=THREAD_NAME)
                 log.info("parse worker started processes=%d", self.processes)

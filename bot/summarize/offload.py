@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-import multiprocessing
 from concurrent.futures.process import BrokenProcessPool
 
+from bot.children import new_process_pool
 from bot.models import Summary
 from bot.summarize import extractive
 
@@ -36,10 +36,10 @@ class OfflineRunner:
     def _executor(self) -> concurrent.futures.Executor:
         if self._pool is None:
             if self.mode == "process":
-                # spawn: a fresh interpreter, never a fork of a process holding sockets and locks
-                context = multiprocessing.get_context("spawn")
+                # spawn (a fresh interpreter, never a fork of a process holding sockets and
+                # locks), and a worker that exits when this process is killed
                 try:
-                    self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context)
+                    self._pool = new_process_pool(1)
                 except (OSError, NotImplementedError) as exc:  # no /dev/shm semaphores, a sandbox
                     log.warning("offline_worker.no_process error=%s; using a thread", type(exc).__name__)
                     self.mode = "thread"
