@@ -14,6 +14,7 @@ import functools
 import http.server
 import os
 import shutil
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -153,6 +154,7 @@ def test_missing_chromium_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.Mo
     import test_site_browser as here
 
     monkeypatch.setattr(here, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setattr(here, "CHROMEDRIVER", sys.executable)  # present, whatever this machine has
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI must run the browser test"):
         here._need_chromium()
