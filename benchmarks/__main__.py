@@ -307,7 +307,7 @@ def rows_search(r: dict[str, Any]) -> list[Row]:
         Row(f"Search latency, slowest query ({t['slowest_query']}: {slow['query']}), median / p95",
             f"{_f(slow['median_ms'])} / {_f(slow['p95_ms'])} ms", f"{_f(slow['like_median_ms'])} ms",
             _ratio(slow["median_ms"], slow["like_median_ms"]), "< 50 ms", slow["p95_ms"] < 50),
-        Row(f"Search index build through the triggers (jieba included), {b['articles']:,} articles",
+        Row(f"Search index build, insert then index_pending (jieba included), {b['articles']:,} articles",
             f"{_f(b['articles_per_s'], 0)} articles/s", f"index {_f(b['index_mb'], 0)} MB of "
             f"{_f(b['db_mb'], 0)} MB", "—"),
         Row(f"Search recall of Chinese words vs substring match ({z['words']} words, {z['articles']} "
@@ -527,8 +527,8 @@ HOW = {
     "search": "`bot.search.search` (what `digestbot search` and the chat call) over synthetic articles, half "
               "English (made-up Zipf-distributed words), half Chinese (jieba's most frequent dictionary "
               "words, Zipf-distributed, no spaces), ~180 words each, topic words planted at known shares "
-              "(0.1 % to 20 %), key points for one in ten; the index is built by the production triggers "
-              "in a SQLite file. Fourteen queries (rare/medium/common words in each language, two words, "
+              "(0.1 % to 20 %), key points for one in ten; the index is built by the production path (the "
+              "insert trigger queues, `Store.index_pending` indexes) in a SQLite file. Fourteen queries (rare/medium/common words in each language, two words, "
               "a phrase, mixed languages, the any-word fallback, a 7-day window, page 11), each 30 times "
               "after a warm-up, limit 5, query segmentation included. Reference: the first word by a LIKE "
               "scan of titles and texts, newest first, limit 5 (no ranking): quick when a common word "

@@ -4,8 +4,9 @@ Articles are generated (seeded) from two Zipf-distributed vocabularies: 30,000 m
 words, and jieba's 30,000 most frequent dictionary words written without spaces, about 180 words
 of text each, with topic words planted at known document frequencies (from 50 articles for
 "Phi-4" to a fifth of each language for "model" / 大模型); one article in ten also gets cached key
-points. They are inserted into the store's own tables in batches, so the index is built by the
-production triggers (jieba segmentation included), in a SQLite file in a temp folder.
+points. They are inserted into the store's own tables in batches, each batch then indexed by the
+production path (the insert trigger queues it, `Store.index_pending` segments it with jieba and
+fills the index), in a SQLite file in a temp folder.
 
 Timed: a mix of queries (rare, medium and common words in both languages, two-word AND, a phrase,
 a mixed-language pair, the any-word fallback, a 7-day window, page 11), each run REPEATS times
@@ -116,8 +117,8 @@ def _article_rows(rng: random.Random, vocab: dict[str, list[str]], articles: int
 def build(path: Path, articles: int, seed: int = 14, batch: int = 1000) -> dict[str, Any]:
     """Store `articles` synthetic articles and key points for one in ten. The rows are inserted with
     the store's own columns in transactions of `batch` (add_article commits each one, which would
-    make the build, not the search, the long part); the production triggers build the index, jieba
-    segmentation included."""
+    make the build, not the search, the long part); the production path indexes each batch (the
+    trigger queues it, `index_pending` segments and indexes it), jieba included."""
     rng = random.Random(seed)
     vocab = _vocabularies(rng, 30_000)
     store = Store(path)
@@ -135,6 +136,7 @@ def build(path: Path, articles: int, seed: int = 14, batch: int = 1000) -> dict[
                 "INSERT INTO articles (feed_id, url, title, source, published, language, text, "
                 "original_chars, content_hash, story_id, fetched_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
             conn.executemany("INSERT INTO summaries VALUES (?,?,?,?,?,?,?)", summaries)
+        store.index_pending(batch=batch)
         rows.clear()
         summaries.clear()
 
@@ -223,6 +225,7 @@ def chinese_recall(words: int, seed: int = 14, files: tuple[str, ...] | None = N
                 source=path.name, published=NOW, language="zh", text=entry.text,
                 original_chars=len(entry.text), content_hash=f"{path.name}-{n}"))
             texts[article.id] = entry.title + "\n" + entry.text
+    store.index_pending()
     counts: dict[str, int] = {}
     for text in texts.values():
         for word in set(jieba.cut(text, HMM=False)):

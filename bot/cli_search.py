@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -31,6 +32,9 @@ def add_parser(commands: Any) -> None:
 def search_command(args: argparse.Namespace, store: Store, out: TextIO, now: datetime | None = None) -> int:
     """Print the results; no words or a bad number is a usage error (exit 2)."""
     query = " ".join(args.query)
+    if (pending := store.pending_search_count()) > 500:
+        print(f"indexing {pending:,} new articles for search …", file=sys.stderr)
+    store.index_pending()  # what fetches stored since the index last caught up
     try:
         hits = search(store, query, days=args.days, limit=args.limit, offset=args.offset,
                       now=now or datetime.now(UTC))

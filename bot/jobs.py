@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.delivery.outbox import DeliveryResult, send_due
 from bot.models import FeedOutcome
+from bot.search import index_for_search
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,11 @@ async def fetch_job(services: Services, now: datetime) -> list[FeedOutcome]:
 
 
 async def fetch_and_resume(services: Services, now: datetime) -> None:
-    """The periodic job: fetch, then retry deliveries a platform left pending (still within grace)."""
+    """The periodic job: fetch, retry deliveries a platform left pending (still within grace),
+    then index what the fetch stored for search."""
     try:
         await fetch_job(services, now)
     finally:
         await send_due_digests(services, now, reason="resume")
+    # last, so neither the digest's summaries nor pending sends wait for it
+    await index_for_search(services.store)

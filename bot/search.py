@@ -4,16 +4,22 @@
 call of a process loads jieba's dictionary, about a second): call it through `asyncio.to_thread`
 from the event loop. Paging is by offset, so a "more" button only needs the query and the next
 offset.
+
+Storing an article only queues it for the index; `index_for_search` indexes the queue on the
+event loop in small batches. The service runs it after every fetch job, so the chat finds what
+the last fetch stored; the CLI's `search` indexes the queue first (`index_pending`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from typing import Any
 
 from bot.models import SearchHit
 from storage import Store
+from storage.search import INDEX_BATCH
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +91,18 @@ def search(
     hits = store.search_articles(text, days=days, limit=limit, offset=offset, now=now)
     log.info("search query_chars=%d days=%s offset=%d hits=%d", len(text), days, offset, len(hits))
     return hits
+
+
+async def index_for_search(store: Store) -> int:
+    """Index every queued article, a batch at a time, giving the loop back between batches (a
+    batch is a few tens of milliseconds of jieba), so chat answers and sends go on meanwhile."""
+    total = 0
+    while done := store.index_pending(limit=INDEX_BATCH):
+        total += done
+        await asyncio.sleep(0)
+    if total:
+        log.info("search.indexed articles=%d", total)
+    return total
 
 
 def hit_to_dict(hit: SearchHit) -> dict[str, Any]:

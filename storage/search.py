@@ -1,7 +1,9 @@
 """Full-text search over stored articles: FTS5 with Chinese cut into words, ranked by relevance and age.
 
 The index (`article_search`, built by a migration in storage/schema.py) holds each article's title,
-text and cached key points, kept in step by triggers; its rowid orders rows by publication time
+text and cached key points. Writes queue the article (a trigger fills `search_pending`) and
+`index_pending` segments and indexes the queue later, so an article is searchable once the service's
+fetch job (or the CLI command) that stored it has finished; its rowid orders rows by publication time
 (storage/segment.py), so matches are read newest first and a search stops once older rows cannot
 rank. A query is user input: it is never passed to FTS5 as syntax. Each whitespace-separated term
 (or "quoted phrase") becomes a quoted FTS5 phrase, so operators (AND, OR, NOT, NEAR, *, ^, :,
@@ -56,7 +58,37 @@ def query_phrases(query: str) -> list[str]:
     return phrases
 
 
+INDEX_BATCH = 8  # articles segmented per transaction (a few tens of ms of jieba on one core)
+
+
 class SearchMixin(StoreBase):
+    def pending_search_count(self) -> int:
+        """Articles written (or rewritten) since they were last indexed for search."""
+        return int(self.db.execute("SELECT count(*) FROM search_pending").fetchone()[0])
+
+    def index_pending(self, limit: int | None = None, batch: int = INDEX_BATCH) -> int:
+        """Index up to `limit` queued articles (all when None), oldest first, `batch` per
+        transaction; return how many. Writes only queue ids (a trigger), so fetching never waits
+        for jieba; call this off the critical path (storage/schema.py says where)."""
+        done = 0
+        while limit is None or done < limit:
+            size = batch if limit is None else min(batch, limit - done)
+            ids = [row[0] for row in self.db.execute(
+                "SELECT article_id FROM search_pending ORDER BY article_id LIMIT ?", [size])]
+            if not ids:
+                break
+            marks = ",".join("?" * len(ids))
+            with self.db.conn:  # the rows and their removal from the queue, together
+                self.db.execute(
+                    "INSERT OR REPLACE INTO article_search (rowid, title, body, points) "
+                    "SELECT digestbot_search_key(a.published, a.id), digestbot_segment(a.title), "
+                    "digestbot_segment(a.text), digestbot_segment((SELECT group_concat(points, ' ') "
+                    f"FROM article_points p WHERE p.article_id = a.id)) FROM articles a WHERE a.id IN ({marks})",
+                    ids)
+                self.db.execute(f"DELETE FROM search_pending WHERE article_id IN ({marks})", ids)
+            done += len(ids)
+        return done
+
     def search_articles(
         self,
         query: str,

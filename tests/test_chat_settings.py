@@ -85,6 +85,7 @@ def add_articles(store: Store, count: int) -> None:
             feed_id=feed.id, url=f"https://news.example/{i}", title=f"Robot arm {i} ping @admin_team /start #win",
             source="@robots_daily #news", published=NOW - timedelta(hours=i + 1), language="en", text=text,
             original_chars=len(text), content_hash=f"hash-{i}"), at=NOW)
+    store.index_pending()  # as the service's fetch job does after storing
 
 
 @pytest.fixture

@@ -270,6 +270,7 @@ def add_articles(store, count: int, title: str = "Robot arm news") -> list[int]:
             feed_id=feed.id, url=f"https://example.com/{i}", title=f"{title} {i} /start #tag",
             source="@robots_daily", published=NOW - timedelta(hours=i), language="en",
             text="Robots sort parcels. " * 20, original_chars=400, content_hash=f"h{i}"), at=NOW).id)
+    store.index_pending()  # as the service's fetch job does after storing
     return ids
 
 

@@ -34,6 +34,7 @@ def add(store: Store, n: int, title: str, text: str, *, days: float = 0, lang: s
 
 
 def found(store: Store, query: str, **kw: object) -> list[int]:
+    store.index_pending()  # what the service's fetch job does after storing
     return [h.article_id for h in search(store, query, now=NOW, **kw)]  # type: ignore[arg-type]
 
 
@@ -45,6 +46,7 @@ def corpus_like(store: Store) -> Store:
     add(store, 4, "OpenAI opens an office", "The company said it will hire.", days=1)
     add(store, 5, "Agents everywhere", "Agent frameworks keep multiplying.", days=400)
     add(store, 6, "Another agent story", "An agent booked a flight.", days=3)
+    store.index_pending()
     return store
 
 
@@ -69,10 +71,78 @@ def test_every_word_must_match_unless_none_has_them_all(corpus_like: Store) -> N
     assert found(corpus_like, '"model reasoning"') == []
 
 
+def test_writes_only_queue_articles_and_indexing_catches_up(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Storing an article never runs jieba (it used to, inside the INSERT, on the fetch path):
+    it queues the id; index_pending indexes the queue, a rewrite queues it again, a delete
+    leaves nothing behind."""
+    from storage import segment
+
+    cuts: list[str] = []
+    real = segment._segment_sql
+    monkeypatch.setattr(segment, "_segment_sql", lambda text: cuts.append(str(text)) or real(text))
+    conn_store = Store(":memory:")  # a connection registered after the patch, so SQL calls go through it
+    try:
+        ids = [add(conn_store, n, f"机器人 story {n}", "人工智能芯片。" * 20, lang="zh") for n in range(3)]
+        assert cuts == [] and conn_store.pending_search_count() == 3
+        assert conn_store.search_articles("机器人", now=NOW) == []  # not indexed yet
+        assert conn_store.index_pending(limit=2) == 2 and conn_store.pending_search_count() == 1
+        assert conn_store.index_pending() == 1 and conn_store.pending_search_count() == 0
+        assert cuts and {h.article_id for h in conn_store.search_articles("机器人", now=NOW)} == set(ids)
+        assert conn_store.index_pending() == 0
+
+        with conn_store.db.conn:  # a better text for article 0: out of the index until re-indexed
+            conn_store.db.execute("UPDATE articles SET title = 'robots only', text = 'robots' WHERE id = ?", [ids[0]])
+        assert conn_store.pending_search_count() == 1
+        assert ids[0] not in {h.article_id for h in conn_store.search_articles("机器人", now=NOW)}
+        conn_store.index_pending()
+        assert [h.article_id for h in conn_store.search_articles("robots", now=NOW)] == [ids[0]]
+
+        add(conn_store, 9, "gone soon", "x")
+        conn_store.db.execute("PRAGMA foreign_keys = OFF")  # the store never deletes; its sightings would block it
+        with conn_store.db.conn:
+            conn_store.db.execute("DELETE FROM articles WHERE url = 'https://example.com/9'")
+        assert conn_store.pending_search_count() == 0
+    finally:
+        conn_store.close()
+
+
+async def test_the_fetch_job_indexes_what_it_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the service, the periodic job indexes after fetching and resuming sends, so the chat's
+    /search finds what the last fetch stored."""
+    from bot import jobs
+    from bot.config import parse_settings
+    from bot.services import Services
+
+    store = Store(tmp_path / "d.db")
+
+    async def fake_fetch_all(st: Store, settings: object, now: datetime) -> list[object]:
+        add(st, 1, "Robots sort parcels", "Warehouse robots sort parcels.")
+        add(st, 2, "国内厂商发布超大模型", "某公司发布了新一代大模型。", lang="zh")
+        return []
+
+    monkeypatch.setattr("bot.ingest.pipeline.fetch_all", fake_fetch_all)
+    sent: list[str] = []
+
+    async def no_sends(services: object, now: datetime, *, reason: str) -> list[object]:
+        sent.append(reason)
+        assert store.pending_search_count() == 2  # sends go first: indexing waits for them
+        return []
+
+    monkeypatch.setattr(jobs, "send_due_digests", no_sends)
+    services = Services(settings=parse_settings({}), store=store, summaries=None, digests=None)  # type: ignore[arg-type]
+    try:
+        await jobs.fetch_and_resume(services, NOW)
+        assert sent == ["resume"] and store.pending_search_count() == 0
+        assert found(store, "parcels") == [1] and found(store, "大模型") == [2]
+    finally:
+        store.close()
+
+
 def test_relevance_then_age(store: Store) -> None:
     old_title = add(store, 1, "Robots, robots in warehouses", "Robots move boxes.", days=300)
     body_only = add(store, 2, "Logistics news", "A robot moved a box.", days=0)
     new_title = add(store, 3, "Robots in warehouses", "Robots move boxes.", days=1)
+    store.index_pending()
     assert store.search_articles("robot", now=NOW - timedelta(days=400))[0].article_id == old_title
     ranked = found(store, "robot")
     assert ranked[0] == new_title  # a little less relevant than the old one, but recent
@@ -89,6 +159,7 @@ def test_early_stop_ranking_equals_scoring_every_match(store: Store) -> None:
         title = " ".join(["chip"] * rng.randint(0, 3) + ["news"] * rng.randint(1, 6))
         text = " ".join(rng.choice(["chip", "wafer", "fab", "price", "market"]) for _ in range(rng.randint(5, 80)))
         add(store, n, title, text, days=rng.choice([0.2, 2, 5, 20, 50, 100, 300, 700, 1500]) + rng.random())
+    store.index_pending()
     rows = store.db.execute(
         "SELECT rowid, bm25(article_search, 8.0, 1.0, 3.0) FROM article_search WHERE article_search MATCH 'chip'")
     scored = sorted(((-rank / (1 + max(0.0, (NOW.timestamp() - (key >> 26)) / 86400) / 30), key)
