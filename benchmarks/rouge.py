@@ -140,7 +140,7 @@ def _lcsts(root: Path, labelled_only: bool = True) -> list[tuple[str, str, str]]
         r"<doc id=(\d+)>\s*<human_label>(\d)</human_label>\s*<summary>\s*(.*?)\s*</summary>\s*"
         r"<short_text>\s*(.*?)\s*</short_text>",
         raw,
-        re.S,
+        re.DOTALL,
     ):
         if not labelled_only or int(m.group(2)) >= 3:
             docs.append((m.group(1), m.group(3), m.group(4)))
