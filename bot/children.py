@@ -39,8 +39,10 @@ def exit_with_parent(parent_pid: int, interval: float = CHECK_SECONDS) -> None:
                      daemon=True).start()
 
 
-def new_process_pool(workers: int, interval: float = CHECK_SECONDS) -> ProcessPoolExecutor:
+def new_process_pool(workers: int, interval: float | None = None) -> ProcessPoolExecutor:
     """A pool of `workers` fresh interpreters (spawn: never a fork of a process that holds
-    sockets, threads and locks) that exit by themselves when this process dies."""
+    sockets, threads and locks) that exit by themselves when this process dies (checked every
+    `interval` seconds, CHECK_SECONDS unless given)."""
+    every = CHECK_SECONDS if interval is None else interval
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=exit_with_parent, initargs=(os.getpid(), interval))
+                               initializer=exit_with_parent, initargs=(os.getpid(), every))
