@@ -198,14 +198,15 @@ def window_stories(
 
 
 def _shortlist_events(
-    stories: list[Story], feeds: Mapping[int, Feed], settings: Settings, end: datetime
+    stories: list[Story], feeds: Mapping[int, Feed], settings: Settings, end: datetime,
+    weights: Mapping[str, float],
 ) -> tuple[list[Story], list[Story], list[Story]]:
     """(every story or event, those with something to summarise, the candidates to summarise):
     pure, so it may run off the event loop."""
     told = merge_events(stories, feeds, timedelta(hours=settings.digest.event_window_hours))
     # A story with nothing beyond its title costs no summary: it is listed as a headline.
     with_text = [s for s in told if s.usable_chars > 0]
-    return told, with_text, shortlist(with_text, settings.model_candidates(), end, settings.feed_weights())
+    return told, with_text, shortlist(with_text, settings.model_candidates(), end, weights)
 
 
 async def build_digest(
@@ -229,7 +230,7 @@ async def build_digest(
     # Grouping events and the cheap rank are CPU work over the whole window (seconds for thousands
     # of stories): in a thread, so the event loop goes on answering chats meanwhile.
     told, with_text, pool = await asyncio.to_thread(
-        _shortlist_events, window_stories(store, start, end, feeds), feeds, settings, end
+        _shortlist_events, window_stories(store, start, end, feeds), feeds, settings, end, weights
     )
     bill = bill if bill is not None else ModelBill(settings.model_candidates())
     by_id = await summarise(pool, summaries, language, bill)
@@ -242,13 +243,12 @@ async def build_digest(
     candidates.sort(key=_Candidate.rank_key)
     chosen, bare = _choose(candidates, settings.digest.max_items)
 
-    hints = {c.article.feed_id: store.get_feed(c.article.feed_id) for c, _ in chosen}
     by_section: dict[str, list[DigestItem]] = {}
     items: list[DigestItem] = []
     for candidate, points in chosen:
         item = _item(candidate, points, language)
         items.append(item)
-        by_section.setdefault(_section_of(candidate, settings, hints), []).append(item)
+        by_section.setdefault(_section_of(candidate, settings, feeds), []).append(item)
     sections = tuple(
         DigestSection(key=sec.key, name=sec.name_for(language), items=tuple(by_section[sec.key]))
         for sec in settings.digest.sections
