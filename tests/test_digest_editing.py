@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import digest_without_ids
 from test_digest_builder import FakeSummaries
 
 from bot.config import FeedSettings, Settings
@@ -64,14 +65,6 @@ def fixture_rows() -> list[dict[str, Any]]:
     return [r for r in rows if r["published"].startswith("2030-03")]
 
 
-def without_ids(digest: Digest) -> dict[str, Any]:
-    data = digest.to_dict()
-    for section in data["sections"]:
-        for item in section["items"]:
-            del item["id"]
-    for entry in data["highlights"] + data["headlines"]:
-        del entry["id"]
-    return data
 
 
 class Recording(FakeSummaries):
@@ -101,7 +94,7 @@ async def test_stories_of_one_event_are_one_item_whatever_the_fetch_order() -> N
                         arts))
         store.close()
     (forward, arts), (backward, _) = digests
-    assert without_ids(forward) == without_ids(backward)
+    assert digest_without_ids(forward) == digest_without_ids(backward)
     by_url = {i.url: i for i in forward.items()}
     # Amazon buying Kinetix, told by two outlets in other words: one item, the other outlet beside it
     kinetix = [by_url[u] for u in (arts["e02-a"].url, arts["e02-b"].url) if u in by_url]

@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 from datetime import UTC, date, datetime, timedelta
 
+from conftest import digest_without_ids
 from test_digest_builder import FakeSummaries
 
 from bot.config import Settings
@@ -72,14 +73,6 @@ async def build(order: list[int], summaries: object | None = None) -> tuple[Dige
     return digest, store
 
 
-def without_ids(digest: Digest) -> dict[str, object]:
-    data = digest.to_dict()
-    for section in data["sections"]:
-        for item in section["items"]:
-            del item["id"]
-    for h in data["highlights"] + data["headlines"]:
-        del h["id"]
-    return data
 
 
 async def test_the_publishers_full_text_represents_the_story_whatever_the_order() -> None:
@@ -87,7 +80,7 @@ async def test_the_publishers_full_text_represents_the_story_whatever_the_order(
     backward, other = await build([4, 3, 2, 1, 0])
     store.close()
     other.close()
-    assert without_ids(forward) == without_ids(backward)
+    assert digest_without_ids(forward) == digest_without_ids(backward)
     acme = next(i for i in forward.items() if "Acme" in i.title)
     # the blog and the news site carry texts of nearly the same length: the publisher wins
     assert acme.url == "https://acme.example/blog/reasoning" and acme.source == "Acme blog"

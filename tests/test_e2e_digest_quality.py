@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, digest_without_ids
 from fakes.web import FakeWeb
 
 from bot.config import Settings
@@ -136,17 +136,9 @@ def test_highlights_come_from_many_sites(runs: dict[str, Any]) -> None:
     assert max(sites.count(s) for s in sites) <= 2  # issue 12 found 7 of 10 from one blog
 
 
-def _without_ids(digest: Digest) -> dict[str, Any]:
-    data = digest.to_dict()
-    for section in data["sections"]:
-        for item in section["items"]:
-            del item["id"]
-    for entry in data["highlights"] + data["headlines"]:
-        del entry["id"]
-    return data
 
 
 def test_the_same_feeds_fetched_in_another_order_give_the_same_digest(runs: dict[str, Any]) -> None:
     forward, _ = runs["forward"]
     reverse, _ = runs["reverse"]
-    assert _without_ids(forward) == _without_ids(reverse)
+    assert digest_without_ids(forward) == digest_without_ids(reverse)
