@@ -99,3 +99,22 @@ def test_rouge_matches_fixtures_and_beats_lead3(corpus: Path) -> None:
     for dataset in ("lcsts", "cnndm"):
         ours, lead = result[dataset]["extractive"], result[dataset]["lead-3"]
         assert ours["rouge1"] > lead["rouge1"] and ours["rougeL"] > lead["rougeL"], dataset
+
+
+def test_headings_and_calls_to_action_are_points_only_when_sentences_run_short() -> None:
+    """A blog's subheadings and calls to action have no closing punctuation ("Save and reuse charts
+    with confidence", "…—get the e-book"); they were points of five items of the corpus digest of
+    2025-07-25. With three real sentences they never are; a one-line teaser keeps its line."""
+    headings = ["Unlock enterprise-scale web research automation", "Save and reuse charts with confidence",
+                "AI Use Cases for Business Leaders—get the e-book", "Deep Research capabilities in Foundry"]
+    sentences = ["Agents can now plan research across the web for a whole team.",
+                 "The preview is open to every customer of the service from today.",
+                 "Each report lists the sources it read, so reviewers can check every claim."]
+    text = "\n".join([headings[0], sentences[0], headings[1], sentences[1], headings[2], sentences[2], headings[3]])
+    points = summarize_extractive("Deep Research arrives", text, "en").points
+    assert sorted(points) == sorted(sentences)
+    detail = summarize_extractive("Deep Research arrives", text, "en", "detail").points
+    assert set(sentences) <= set(detail) and len(detail) > 3  # a detail short of sentences takes headings too
+
+    teaser = "Here are Google's latest AI updates from June 2025"
+    assert summarize_extractive("The latest AI news", teaser, "en").points == (teaser,)

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from bot.models import Summary
-from bot.summarize.junk import usable_sentences
+from bot.summarize.junk import is_heading, usable_sentences
 from bot.summarize.text import cjk_ratio, split_sentences, tokens
 
 log = logging.getLogger(__name__)
@@ -195,9 +195,13 @@ def select_sentences(sentences: Sequence[str], k: int, title: str = "") -> list[
     return sorted(chosen)
 
 
-def _candidates(title: str, text: str) -> list[str]:
-    """Sentences that may become points: never junk (code, markup, footers…), the title or a repeat."""
-    return usable_sentences(title, split_sentences(text))
+def _candidates(title: str, text: str, want: int) -> list[str]:
+    """Sentences that may become points: never junk (code, markup, footers…), the title or a repeat;
+    headings (lines with no closing punctuation) only when the article has fewer than `want` real
+    sentences (a teaser of one unpunctuated line is still its own point)."""
+    usable = usable_sentences(title, split_sentences(text))
+    sentences = [s for s in usable if not is_heading(s)]
+    return sentences if len(sentences) >= want else usable
 
 
 def point_count(kind: str, available: int) -> int:
@@ -211,7 +215,7 @@ def point_count(kind: str, available: int) -> int:
 
 def summarize_extractive(title: str, text: str, language: str, kind: str = "points") -> Summary:
     """Key points from the article's own sentences (in its own language: nothing is translated)."""
-    sentences = _candidates(title, text)
+    sentences = _candidates(title, text, point_count(kind, DETAIL_MAX))  # 3 points; 5 for a detail
     picked = select_sentences(sentences, point_count(kind, len(sentences)), title)
     points = tuple(cap_point(sentences[i]) for i in picked)
     return Summary(

@@ -217,6 +217,12 @@ def junk_reason(sentence: str) -> str | None:
     return None
 
 
+def is_heading(sentence: str) -> bool:
+    """A line with no closing punctuation: a subheading, a call to action ("Save and reuse charts
+    with confidence", "…—get the e-book") or a teaser cut short, rather than a sentence."""
+    return not sentence.rstrip().endswith(_TERMINAL_TUPLE)
+
+
 def _usable(title: str, sentences: Iterable[str]) -> Iterator[str]:
     norm_title = re.sub(r"\W+", "", title).lower()
     seen: set[str] = set()
