@@ -32,35 +32,54 @@ def test_the_model_ships_as_package_data_and_loads() -> None:
 
 
 def test_the_held_out_split_is_never_trained_on() -> None:
-    """The fresh round is what the benchmark reports: training must not read it."""
+    """The fresh and fresh2 rounds are what the benchmark reports: training must not read them."""
     import inspect
 
     from benchmarks import train_sections
-    from benchmarks.labelled import TRAIN_SPLITS
+    from benchmarks.labelled import HELD_OUT_SPLITS, TRAIN_SPLITS
 
-    assert "fresh" not in TRAIN_SPLITS and {"dev", "test", "dev2"} <= set(TRAIN_SPLITS)
+    assert HELD_OUT_SPLITS == ("fresh", "fresh2") and not set(HELD_OUT_SPLITS) & set(TRAIN_SPLITS)
+    assert {"dev", "test", "dev2", "dev3"} <= set(TRAIN_SPLITS)
     assert "section_labels(*TRAIN_SPLITS)" in inspect.getsource(train_sections.main)
 
 
-def test_fresh_split_accuracy_beats_both_baselines(corpus: Path) -> None:
-    """Regression floor at the figure measured on the held-out fresh split (68.3 %: zh 71.3 %,
-    en 64.5 %; docs/editing.md); the issue's goal is 80 %, not met."""
-    from benchmarks.labelled import TRAIN_SPLITS, _read_jsonl, section_labels
+def _held_out_accuracy(items: list) -> float:
+    return sum(classify(x.entry.title, x.entry.text, None, DEFAULT_SECTIONS, x.entry.source) == x.section
+               for x in items) / len(items)
+
+
+def test_held_out_accuracy_beats_both_baselines(corpus: Path) -> None:
+    """Regression floors just under the figures measured on the held-out splits (fresh+fresh2
+    72.7 %: zh 76.2 %, en 69.4 %; fresh2 alone 73.3 %; docs/editing.md); the issue's goal is 80 %,
+    not met."""
+    from benchmarks.labelled import HELD_OUT_SPLITS, TRAIN_SPLITS, _read_jsonl, section_labels
 
     train = [r["section"] for r in _read_jsonl("sections.jsonl") if r["split"] in TRAIN_SPLITS]
-    fresh = section_labels("fresh")
+    held = section_labels(*HELD_OUT_SPLITS)
     majority = Counter(train).most_common(1)[0][0]
-    n = len(fresh)
-    ours = sum(classify(x.entry.title, x.entry.text, None, DEFAULT_SECTIONS) == x.section for x in fresh)
+    n = len(held)
+    ours = _held_out_accuracy(held)
     keywords = sum(classify_by_keywords(x.entry.title, x.entry.text, DEFAULT_SECTIONS) == x.section
-                   for x in fresh)
-    baseline = sum(x.section == majority for x in fresh)
-    assert ours / n >= 0.67
-    assert ours > baseline + 0.4 * n and ours > keywords + 0.25 * n
-    for lang, floor in (("zh", 0.70), ("en", 0.63)):
-        part = [x for x in fresh if x.lang == lang]
-        hits = sum(classify(x.entry.title, x.entry.text, None, DEFAULT_SECTIONS) == x.section for x in part)
-        assert hits / len(part) >= floor, lang
+                   for x in held)
+    baseline = sum(x.section == majority for x in held)
+    assert ours >= 0.715
+    assert ours * n > baseline + 0.45 * n and ours * n > keywords + 0.3 * n
+    for lang, floor in (("zh", 0.75), ("en", 0.68)):
+        assert _held_out_accuracy([x for x in held if x.lang == lang]) >= floor, lang
+    assert _held_out_accuracy([x for x in held if x.split == "fresh2"]) >= 0.72
+
+
+def test_the_feed_name_counts_by_its_generic_words_only() -> None:
+    """A feed's name adds features only for the generic words that say what kind of site it is,
+    so the model never learns one training site by name; with no name nothing changes."""
+    from bot.digest.section_model import features
+
+    plain = features("Faster builds", "We cut build time in half.")
+    assert features("Faster builds", "We cut build time in half.", "") == plain
+    named = features("Faster builds", "We cut build time in half.", "Acme Engineering Blog")
+    assert set(named) - set(plain) == {"src:engineering", "src:blog"}
+    assert set(features("x", "", "什么值得买 精选")) >= {"src:值得买"}
+    assert not [f for f in features("x", "", "Acme Widgets") if f.startswith("src:")]
 
 
 def test_second_reader_labels_point_at_fresh_items_and_agreement_is_scored(corpus: Path) -> None:
@@ -149,3 +168,22 @@ def test_config_descriptions_per_language() -> None:
     assert p.description == {"zh": "Things to buy", "en": "Things to buy"}
     assert i.description_for("en").startswith("Something that happened")
     assert dataclasses.replace(p, description={}).description_for("en") == ""
+
+
+def test_the_builder_gives_the_model_the_feed_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The digest builder passes the item's feed name to the classifier (the model reads its
+    generic words); an item whose feed is gone gets no name."""
+    from types import SimpleNamespace
+
+    from bot.digest import builder
+    from bot.models import Feed
+
+    seen: list[tuple[str, ...]] = []
+    monkeypatch.setattr(builder, "classify", lambda *args: seen.append(args[4:]) or "other")
+    settings = parse_settings({})
+    article = SimpleNamespace(feed_id=7, title="Release notes", text="Version 2.1 fixes a crash.")
+    candidate = SimpleNamespace(summary=SimpleNamespace(section=None), article=article)
+    feed = Feed(id=7, url="https://example.com/changelog.xml", name="Widget Changelog")
+    assert builder._section_of(candidate, settings, {7: feed}) == "other"  # type: ignore[arg-type]
+    assert builder._section_of(candidate, settings, {}) == "other"  # type: ignore[arg-type]
+    assert seen == [("Widget Changelog",), ("",)]

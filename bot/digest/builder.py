@@ -155,7 +155,8 @@ def _section_of(
         return str(candidate.summary.section)
     feed = feeds.get(candidate.article.feed_id)
     hint = feed.section if feed else None
-    return classify(candidate.article.title, candidate.article.text, hint, settings.digest.sections)
+    return classify(candidate.article.title, candidate.article.text, hint, settings.digest.sections,
+                    feed.name if feed else "")
 
 
 def compute_stats(

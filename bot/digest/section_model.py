@@ -81,6 +81,26 @@ CUES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Generic words of a feed's name that say what kind of site it is (our own list). Only these words
+# of the name count, so the model learns "a changelog", "a research feed", "a deals site", never one
+# particular site of the training data.
+SOURCE_WORDS: tuple[str, ...] = (
+    "blog", "news", "research", "engineering", "changelog", "papers", "publications", "daily",
+    "weekly", "podcast", "digest", "trends", "trending", "developer", "developers", "docs", "labs",
+    "stories", "newsletter", "review", "reviews", "tech", "world", "magazine", "journal",
+    "博客", "新闻", "资讯", "日报", "周刊", "笔记", "软件", "技术", "科技", "论坛", "社区", "值得买",
+    "评测", "频道", "读书", "书评", "教程", "数码",
+)
+
+
+def _source_features(source: str, out: dict[str, float]) -> None:
+    name = _normalise(source or "")
+    words = set(_LATIN.findall(name))
+    for w in SOURCE_WORDS:
+        if (w in words) if w.isascii() else (w in name):
+            out[f"src:{w}"] = 1.0
+
+
 def _cue_tables() -> tuple[dict[str, str], dict[str, list[str]], dict[str, list[re.Pattern[str]]]]:
     """Single ASCII words by lookup, CJK words by substring, ASCII phrases by regex (few)."""
     words: dict[str, str] = {}
@@ -128,8 +148,9 @@ def _text_features(ns: str, text: str, out: dict[str, float]) -> None:
         out[f"{ns}:<version>"] = CUE_WEIGHT
 
 
-def features(title: str, text: str) -> dict[str, float]:
-    """The sparse feature vector of one article (title and the lead of its text)."""
+def features(title: str, text: str, source: str = "") -> dict[str, float]:
+    """The sparse feature vector of one article (title, the lead of its text, and the generic
+    words of its feed's name)."""
     title_n = _normalise(title or "").strip()
     text = text or ""
     body = "" if text.strip() == (title or "").strip() else _normalise(text[:LEAD_CHARS])
@@ -150,6 +171,7 @@ def features(title: str, text: str) -> dict[str, float]:
         out["shape:short"] = 1.0
     if _MONEY.search(title_n + " " + body):
         out["shape:money"] = 1.0
+    _source_features(source, out)
     return out
 
 
@@ -165,9 +187,9 @@ class SectionModel:
     weights: dict[str, dict[str, float]]  # feature → {label: weight}
     bias: dict[str, float]
 
-    def scores(self, title: str, text: str) -> dict[str, float]:
+    def scores(self, title: str, text: str, source: str = "") -> dict[str, float]:
         """One score per label for this article; higher is more likely."""
-        x = features(title, text)
+        x = features(title, text, source)
         n = _norm(x)
         out = dict(self.bias)
         for f, v in x.items():
@@ -177,9 +199,9 @@ class SectionModel:
                     out[label] += w * v / n
         return out
 
-    def predict(self, title: str, text: str) -> str:
+    def predict(self, title: str, text: str, source: str = "") -> str:
         """The best label (ties go to the label listed first)."""
-        s = self.scores(title, text)
+        s = self.scores(title, text, source)
         return max(self.labels, key=lambda k: s[k])
 
     def to_json(self) -> str:
@@ -199,7 +221,7 @@ class SectionModel:
 
 
 def train(
-    examples: Sequence[tuple[str, str, str]],
+    examples: Sequence[tuple[str, str, str] | tuple[str, str, str, str]],
     labels: Sequence[str],
     epochs: int = 20,
     l2: float = 1e-4,
@@ -208,15 +230,17 @@ def train(
     min_count: int = 1,
 ) -> SectionModel:
     """Multinomial logistic regression (AdaGrad, L2, classes weighted to balance) on
-    (title, text, label) examples. Deterministic for a given seed and order of examples."""
+    (title, text, label[, feed name]) examples. Deterministic for a given seed and order of
+    examples."""
     xs = []
-    for title, text, _label in examples:
-        x = features(title, text)
+    for example in examples:
+        title, text = example[0], example[1]
+        x = features(title, text, example[3] if len(example) > 3 else "")
         n = _norm(x)
         xs.append({f: v / n for f, v in x.items()})
     counts = Counter(f for x in xs for f in x)
     xs = [{f: v for f, v in x.items() if counts[f] >= min_count} for x in xs]
-    ys = [label for _t, _x, label in examples]
+    ys = [example[2] for example in examples]
     per_label = Counter(ys)
     balance = {k: len(ys) / (len(labels) * per_label[k]) if per_label[k] else 0.0 for k in labels}
     w: dict[str, dict[str, float]] = {}

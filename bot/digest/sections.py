@@ -51,9 +51,11 @@ def classify_by_keywords(title: str, text: str, sections: Sequence[SectionSettin
 
 
 def classify(
-    title: str, text: str, feed_section: str | None, sections: Sequence[SectionSettings]
+    title: str, text: str, feed_section: str | None, sections: Sequence[SectionSettings],
+    source: str = "",
 ) -> str:
-    """The key of the section an article belongs in; always one of `sections`' keys.
+    """The key of the section an article belongs in; always one of `sections`' keys. `source` is
+    the feed's name: the model reads the generic words in it ("changelog", "research", 日报).
 
     Order: the feed's hint; a configured section the model does not know whose keywords match
     (sections added by the user keep working by keywords); the model's best among the sections
@@ -73,5 +75,5 @@ def classify(
         best = max(custom, key=lambda s: scores[s.key])
         if scores[best.key] > 0:
             return best.key
-    model_scores = model.scores(title, text)
+    model_scores = model.scores(title, text, source)
     return max(known, key=lambda k: model_scores[k])
