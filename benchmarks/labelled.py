@@ -68,6 +68,7 @@ class EventLabels:
     negatives: tuple[tuple[str, str, str, str], ...]  # (key a, key b, languages, split)
     ambiguous: frozenset[frozenset[str]]  # pairs left out of every count
     fresh: frozenset[str] = frozenset()  # stories first labelled in the held-out round
+    dev3: frozenset[str] = frozenset()  # stories written for the third round's training pairs
 
 
 def _read_jsonl(name: str) -> list[dict[str, Any]]:
@@ -160,11 +161,13 @@ def _pool_rows() -> list[dict[str, Any]]:
 def event_labels() -> EventLabels:
     """The event benchmark's stories (every section-labelled entry, every entry an event label
     or tests/labels/event_pool.jsonl names, every fixture) and its gold groups, hard negatives
-    and ambiguous pairs. Stories that no first-round label names are the fresh ones: pairs
-    touching them are scored in the "fresh" split only."""
+    and ambiguous pairs. Stories of the third round's training fixtures (split "dev3") are
+    scored in the "dev3" split; stories that neither a first-round nor a dev3 label names are the
+    fresh ones: pairs touching them are scored in the "fresh" split only."""
     rows = _read_jsonl("events.jsonl")
     entries: dict[str, Entry] = {}
     old: set[str] = set()
+    dev3: set[str] = set()
 
     def add(refs: Iterable[dict[str, str]]) -> list[str]:
         keys = []
@@ -183,6 +186,8 @@ def event_labels() -> EventLabels:
         entries.setdefault(fx.key, fx)
         if row.get("split", "dev") in OLD_SPLITS:
             old.add(fx.key)
+        elif row.get("split") == "dev3":
+            dev3.add(fx.key)
     add(_pool_rows())
     groups: dict[str, tuple[tuple[str, ...], str, str]] = {}
     negatives = []
@@ -200,5 +205,6 @@ def event_labels() -> EventLabels:
                 ambiguous.add(frozenset(keys))
         if first_round:
             old.update(keys)
-    fresh = frozenset(k for k in entries if k not in old)
-    return EventLabels(tuple(entries.values()), groups, tuple(negatives), frozenset(ambiguous), fresh)
+    fresh = frozenset(k for k in entries if k not in old and k not in dev3)
+    return EventLabels(tuple(entries.values()), groups, tuple(negatives), frozenset(ambiguous), fresh,
+                       frozenset(dev3))
