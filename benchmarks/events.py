@@ -41,6 +41,10 @@ from bot.ingest.dedup import THRESHOLD, signature, similarity
 WINDOW = ev.DEFAULT_WINDOW
 KINDS = ("zh", "en", "cross")
 TRAINING_SPLITS = ("dev", "test", "dev3")
+# What the same-language weights are fitted and the thresholds swept on: real stories only. The
+# invented dev3 stories pulled the fit towards signals (hours apart, days named) that separate
+# invented busy days but not the real one of the fresh split (docs/editing.md, look 3).
+FIT_SPLITS = ("dev", "test")
 
 
 @dataclass(frozen=True)
@@ -227,28 +231,41 @@ def run(
     return out
 
 
-def training_gold(labels: EventLabels) -> Gold:
+def training_gold(labels: EventLabels, splits: tuple[str, ...] | None = None) -> Gold:
     """The training pairs: the first round's dev and test pairs and the third round's dev3 pairs
     (invented busy-day stories), what the weights and thresholds are tuned on (the fresh split
     stays out)."""
-    parts = [gold_pairs(labels, split) for split in TRAINING_SPLITS]
+    parts = [gold_pairs(labels, split) for split in splits or TRAINING_SPLITS]
     return Gold({k: set().union(*(g.positives[k] for g in parts)) for k in KINDS},
                 {k: set().union(*(g.negatives[k] for g in parts)) for k in KINDS})
 
 
 def sweep() -> list[dict[str, Any]]:
-    """Training-pair precision/recall for a grid of thresholds (how the shipped ones were
-    chosen; training_gold)."""
+    """Training-pair precision/recall for a grid of thresholds and link shares (how the shipped
+    ones were chosen; training_gold). The pair scores are computed once: only the grouping
+    changes along the grid."""
     labels = event_labels()
     entries = dated(labels)
-    gold = training_gold(labels)
+    gold = training_gold(labels, FIT_SPLITS)
     rows = []
-    for same in (0.6, 0.7, 0.8, 0.9):
-        for own in (0.99, 0.995, 0.998):
+    scored: dict[tuple[Any, ...], Any] = {}
+    real = ev.pair_scores
+
+    def cached(stories: Any, window: Any = WINDOW) -> Any:
+        key = tuple(s.id for s in stories)
+        if key not in scored:
+            scored[key] = real(stories, window)
+        return scored[key]
+
+    grid = [(same, own, link) for same in (0.8, 0.85, 0.9, 0.93, 0.95) for own in (0.995, 0.998)
+            for link in (0.5, 0.75, 1.0)]
+    with mock.patch.object(ev, "pair_scores", cached):
+        for same, own, link in grid:
             with mock.patch.object(ev, "SAME_LANGUAGE_THRESHOLD", same), \
-                    mock.patch.object(ev, "SAME_SOURCE_THRESHOLD", own):
+                    mock.patch.object(ev, "SAME_SOURCE_THRESHOLD", own), \
+                    mock.patch.object(ev, "LINK_SHARE", link):
                 s = score(detector_pairs(entries), gold)
-            rows.append({"same": same, "same_source": own,
+            rows.append({"same": same, "same_source": own, "link_share": link,
                          **{f"{k}_{m}": round(s[k][m], 3) for k in (*KINDS, "all")
                             for m in ("precision", "recall")}})
     return rows
@@ -261,7 +278,7 @@ def fit(epochs: int = 3000, rate: float = 0.5, l2: float = 1e-3) -> dict[str, An
     what to paste into events.py."""
     labels = event_labels()
     entries = dated(labels)
-    gold = training_gold(labels)
+    gold = training_gold(labels, FIT_SPLITS)
     keys = [s.id for s in stories(entries)]
     evidence = ev.pair_evidence(stories(entries), WINDOW)
     pos = set().union(*(gold.positives[k] for k in ("zh", "en")))

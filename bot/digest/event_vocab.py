@@ -31,8 +31,40 @@ ALIASES: dict[str, str] = {
     "扎克伯格": "zuckerberg", "纳德拉": "nadella", "网信办": "cac", "火山引擎": "volcano",
     "英国": "uk", "日本": "japan", "新加坡": "singapore", "印度": "india", "上海": "shanghai",
     "北京": "beijing", "深圳": "shenzhen",
+    # more companies, apps and products
+    "抖音": "douyin", "快手": "kuaishou", "拼多多": "pinduoduo", "比亚迪": "byd", "小鹏": "xpeng",
+    "理想汽车": "liauto", "中兴": "zte", "中芯国际": "smic", "长江存储": "ymtc", "寒武纪": "cambricon",
+    "大疆": "dji", "宁德时代": "catl", "携程": "ctrip", "哔哩哔哩": "bilibili", "B站": "bilibili",
+    "爱奇艺": "iqiyi", "微信": "wechat", "支付宝": "alipay", "蚂蚁集团": "antgroup", "淘宝": "taobao",
+    "天猫": "tmall", "荣耀": "honor", "联发科": "mediatek", "阿斯麦": "asml", "索尼": "sony",
+    "摩尔线程": "moorethreads", "百川智能": "baichuan", "阶跃星辰": "stepfun", "昆仑万维": "kunlun",
+    "科大讯飞": "iflytek", "讯飞": "iflytek", "海康威视": "hikvision", "旷视": "megvii", "极氪": "zeekr",
+    "吉利": "geely", "奇瑞": "chery", "长安汽车": "changan", "微博": "weibo", "知乎": "zhihu",
+    "小红书": "xiaohongshu", "宇树": "unitree", "优必选": "ubtech", "智元": "agibot", "一加": "oneplus",
+    "魅族": "meizu", "传音": "transsion", "海尔": "haier", "格力": "gree", "中国移动": "chinamobile",
+    "中国电信": "chinatelecom", "中国联通": "chinaunicom", "稀宇": "minimax", "可灵": "kling",
+    "元宝": "yuanbao", "夸克": "quark", "钉钉": "dingtalk", "飞书": "feishu",
+    # regulators, institutions, markets (only names one country uses)
+    "市场监管总局": "samr", "市场监督管理总局": "samr", "工信部": "miit", "工业和信息化部": "miit",
+    "海关总署": "customs", "实体清单": "entitylist", "反垄断": "antitrust", "中国人民银行": "pboc",
+    "证监会": "csrc", "科创板": "starmarket", "港交所": "hkex", "纳斯达克": "nasdaq", "纽交所": "nyse",
+    "香港": "hongkong", "杭州": "hangzhou", "广州": "guangzhou", "台湾": "taiwan",
+    # countries that English news names by one word
+    "韩国": "korea", "德国": "germany", "法国": "france", "俄罗斯": "russia", "乌克兰": "ukraine",
+    "伊朗": "iran", "以色列": "israel", "加拿大": "canada", "澳大利亚": "australia", "荷兰": "netherlands",
 }
-EN_ALIASES = {"cyberspace administration": "cac", "volcano engine": "volcano"}
+# English phrases (lower case) that stand for one of the canonical names above.
+EN_ALIASES = {
+    "cyberspace administration": "cac", "volcano engine": "volcano", "li auto": "liauto",
+    "ant group": "antgroup", "moore threads": "moorethreads", "trip.com": "ctrip",
+    "rednote": "xiaohongshu", "china mobile": "chinamobile", "china telecom": "chinatelecom",
+    "china unicom": "chinaunicom", "market regulator": "samr", "market regulation": "samr",
+    "ministry of industry and information technology": "miit", "industry ministry": "miit",
+    "entity list": "entitylist", "people's bank of china": "pboc",
+    "securities regulatory commission": "csrc", "securities regulator": "csrc",
+    "star market": "starmarket", "hong kong": "hongkong", "hong kong exchange": "hkex",
+    "south korea": "korea",
+}
 # What kind of event a story tells, in both languages (our own lists). Two stories that name
 # kinds, none in common, are told apart (a recall is not a review; a funding round is not a
 # launch) even when they name the same company or product.
