@@ -99,9 +99,9 @@ def test_empty_and_lone_inputs() -> None:
 
 
 def test_fresh_split_pairwise_figures_beat_minhash(corpus: Path) -> None:
-    """Regression floors at the figures measured on the held-out fresh split (docs/editing.md:
-    zh 90.0 % / 69.2 %, en 70.7 % / 83.9 %, zh↔en 100 % / 65.7 %, all 76.5 % / 78.2 %); the
-    issue's goals, precision 95 % and recall 80 % per kind, are not met."""
+    """Regression floors just under the figures measured on the held-out fresh split at look 4
+    (docs/editing.md: zh 85.2 % / 88.5 %, en 79.5 % / 75.4 %, zh↔en 100 % / 74.3 %, all 83.6 % /
+    77.1 %); the issue's goals, precision 95 % and recall 80 % per kind, are not met."""
     from benchmarks.events import gold_pairs, labelled_run, minhash_pairs, score
 
     labels, entries, predicted = labelled_run()
@@ -110,10 +110,40 @@ def test_fresh_split_pairwise_figures_beat_minhash(corpus: Path) -> None:
     minhash = score(minhash_pairs(list(entries), gold), gold)
     assert ours["all"]["positives"] >= 150
     assert ours["all"]["recall"] >= 0.76 > minhash["all"]["recall"] + 0.5
-    assert ours["all"]["precision"] >= 0.74
-    assert ours["zh"]["precision"] >= 0.85 and ours["zh"]["recall"] >= 0.65
-    assert ours["en"]["precision"] >= 0.68 and ours["en"]["recall"] >= 0.8
-    assert ours["cross"]["precision"] >= 0.95 and ours["cross"]["recall"] >= 0.62
+    assert ours["all"]["precision"] >= 0.82
+    assert ours["zh"]["precision"] >= 0.83 and ours["zh"]["recall"] >= 0.84
+    assert ours["en"]["precision"] >= 0.77 and ours["en"]["recall"] >= 0.73
+    assert ours["cross"]["precision"] >= 0.95 and ours["cross"]["recall"] >= 0.71
+
+
+def test_chinese_numerals_and_rounded_figures_are_evidence() -> None:
+    """四点二亿元 is the 4.2亿 and the 420 million of other reports; "about 33 million yuan"
+    agrees with 3280万元; 百度 or a run of digits without 十/百/千 is no figure."""
+    from bot.digest.events import _tokens, coarse_figures
+
+    def figures(text: str) -> set[str]:
+        return {a for a in _tokens(text, "zh")[1] if a[:1] in "#%"}
+
+    assert figures("四点二亿元罚单") == figures("4.2亿元罚单") == {"#4.2e+08"}
+    assert figures("三千二百八十万元") == {"#3.28e+07"} and figures("百分之三十") == {"%30"}
+    assert not figures("百度发布千亿市值统一一起二〇三二年")
+    assert coarse_figures({"#3.28e+07"}) == coarse_figures({"#3.3e+07"})
+    when = datetime(2032, 4, 20, 8, tzinfo=UTC)
+    zh = ev.EventStory("zh", "拼多多被罚四点二亿元", "市场监管总局对拼多多罚款四点二亿元，认定其强制商家参加活动。",
+                       "zh", when, "a")
+    en = ev.EventStory("en", "China fines PDD 420 million yuan",
+                       "China's market regulator fined Pinduoduo 420 million yuan over rules forced on merchants.",
+                       "en", when, "b")
+    assert set(_group_of(ev.group_events([zh, en]), "zh")) == {"zh", "en"}
+
+
+def test_the_day_a_lead_names() -> None:
+    from bot.digest.events import first_day
+
+    assert first_day("NAIROBI, June 16 (Wire) - talks resumed on Tuesday") == "d16"
+    assert first_day("Talks resumed on Tuesday, June 16") == "w:tuesday"
+    assert first_day("商务部21日回应") == "d21" and first_day("周二发布") == "w:tuesday"
+    assert first_day("no day at all") == ""
 
 
 @pytest.mark.parametrize("kind", ["zh", "en", "cross"])
@@ -121,7 +151,7 @@ def test_every_kind_has_labelled_pairs_in_every_split(corpus: Path, kind: str) -
     from benchmarks.events import gold_pairs, labelled_run
 
     labels = labelled_run()[0]
-    for split in ("dev", "test", "fresh"):
+    for split in ("dev", "test", "fresh", "dev3"):
         gold = gold_pairs(labels, split)
         assert gold.positives[kind] and gold.negatives[kind], split
 
