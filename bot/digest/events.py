@@ -141,12 +141,18 @@ def _number_key(m: re.Match[str]) -> str | None:
     except ValueError:
         return None
     unit = (m.group("unit") or "").lower()
-    if unit in ("%", "percent"):
+    return _figure_key(value, unit, unit in ("%", "percent"), "." not in raw)
+
+
+def _figure_key(value: float, unit: str, percent: bool, whole: bool) -> str | None:
+    """The key of one figure, whichever script wrote it: a percentage, or a value scaled by its
+    unit; a bare year or small count is None (it matches by chance)."""
+    if percent:
         return f"%{value:g}"
     if unit:
         value *= _SCALE.get(unit, 1.0)
-    elif (1900 <= value <= 2100 and "." not in raw) or value < 10:
-        return None  # a year, or a small count that matches by chance
+    elif (1900 <= value <= 2100 and whole) or value < 10:
+        return None
     return f"#{value:.3g}"
 
 
@@ -181,14 +187,7 @@ def _cn_number_key(m: re.Match[str]) -> str | None:
     value = _cn_value(m.group("num"))
     if value is None:
         return None
-    if m.group("pct"):
-        return f"%{value:g}"
-    unit = m.group("unit")
-    if unit:
-        value *= _SCALE[unit]
-    elif value < 10 or (1900 <= value <= 2100 and value == int(value)):
-        return None
-    return f"#{value:.3g}"
+    return _figure_key(value, m.group("unit") or "", bool(m.group("pct")), "点" not in m.group("num"))
 
 
 def coarse_figures(figures: Iterable[str]) -> frozenset[str]:
