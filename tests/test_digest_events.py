@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.digest import event_reading as er
 from bot.digest import events as ev
 
 FIXTURES = Path(__file__).resolve().parent / "labels" / "event_fixtures.jsonl"
@@ -45,9 +46,9 @@ def test_cross_language_report_of_one_event_is_merged_and_same_company_news_is_n
 
 
 def test_figures_are_compared_as_values_across_languages() -> None:
-    keys = {ev._number_key(m) for m in ev._NUMBER.finditer("以42亿美元收购，20万台，上涨30%，2031年")} - {None}
+    keys = {er._number_key(m) for m in er._NUMBER.finditer("以42亿美元收购，20万台，上涨30%，2031年")} - {None}
     assert keys == {"#4.2e+09", "#2e+05", "%30"}  # the year is not a figure
-    en = {ev._number_key(m) for m in ev._NUMBER.finditer("a $4.2 billion deal, 200,000 units, up 30% in 2031")} - {None}
+    en = {er._number_key(m) for m in er._NUMBER.finditer("a $4.2 billion deal, 200,000 units, up 30% in 2031")} - {None}
     assert en == {"#4.2e+09", "#2e+05", "%30"}
 
 
@@ -119,10 +120,10 @@ def test_fresh_split_pairwise_figures_beat_minhash(corpus: Path) -> None:
 def test_chinese_numerals_and_rounded_figures_are_evidence() -> None:
     """四点二亿元 is the 4.2亿 and the 420 million of other reports; "about 33 million yuan"
     agrees with 3280万元; 百度 or a run of digits without 十/百/千 is no figure."""
-    from bot.digest.events import _tokens, coarse_figures
+    from bot.digest.event_reading import coarse_figures, read_tokens
 
     def figures(text: str) -> set[str]:
-        return {a for a in _tokens(text, "zh")[1] if a[:1] in "#%"}
+        return {a for a in read_tokens(text, "zh")[1] if a[:1] in "#%"}
 
     assert figures("四点二亿元罚单") == figures("4.2亿元罚单") == {"#4.2e+08"}
     assert figures("三千二百八十万元") == {"#3.28e+07"} and figures("百分之三十") == {"%30"}
@@ -138,7 +139,7 @@ def test_chinese_numerals_and_rounded_figures_are_evidence() -> None:
 
 
 def test_the_day_a_lead_names() -> None:
-    from bot.digest.events import first_day
+    from bot.digest.event_reading import first_day
 
     assert first_day("NAIROBI, June 16 (Wire) - talks resumed on Tuesday") == "d16"
     assert first_day("Talks resumed on Tuesday, June 16") == "w:tuesday"

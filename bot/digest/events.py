@@ -12,6 +12,9 @@ tests/labels/events.jsonl; see docs/editing.md) are joined average-link, so a gr
 when the newcomer is close to the group as a whole, not to one member. Round-ups (daily
 briefings, weekly newsletters) report many events and are never merged.
 
+What a story says (tokens, names, figures, the day its lead names, the kinds of event, round-up
+titles) is read in bot/digest/event_reading.py; this module compares and groups.
+
 Pure: a list of small records in, groups of ids out.
 """
 
@@ -20,13 +23,12 @@ from __future__ import annotations
 import logging
 import math
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.digest.event_vocab import ALIASES, EN_ALIASES, EVENT_TYPES, ROUNDUP_WORDS, STOP
+from bot.digest.event_reading import coarse_figures, event_kinds, first_day, is_roundup, read_tokens
 
 log = logging.getLogger(__name__)
 
@@ -68,35 +70,7 @@ MAX_POSTING = 60  # ... and in at most this many: a token in more stories names 
 MIN_SHARED_RARE = 2  # one rare token in common is chance; an event leaves several
 LOCAL_PRIOR = 50  # pseudo-stories of the whole batch mixed into each day's counts (_local_idfs)
 
-_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[.\-+][A-Za-z0-9]+)*")
-_CJK = re.compile(r"[\u3400-\u9fff]+")
 _URL = re.compile(r"https?://\S+|\S+\.(?:com|org|net|io)/\S*")
-_NUMBER = re.compile(
-    r"(?P<cur>[$€£¥])?\s?(?P<num>\d+(?:[.,]\d+)*)\s?"
-    r"(?P<unit>%|percent|亿|万|千|billion|bn|million|thousand|trillion|万亿)?"
-    r"(?P<after>[年月日号])?",
-    re.IGNORECASE,
-)
-# Numbers written in Chinese numerals (四点二亿, 三千二百八十万, 百分之三十): read as values so they
-# match 4.2亿 and $59 million. A run needs a digit character, so 百度 or 千亿市值 names no figure.
-_CN_NUMBER = re.compile(
-    r"(?P<pct>百分之)?(?P<num>[零〇一二两三四五六七八九十百千]+(?:点[零〇一二三四五六七八九]+)?)"
-    r"(?P<unit>万亿|亿|万)?(?P<after>[年月日号])?"
-)
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
-              "七": 7, "八": 8, "九": 9}
-_CN_TENS = {"十": 10, "百": 100, "千": 1000}
-_SCALE = {"亿": 1e8, "万": 1e4, "千": 1e3, "万亿": 1e12, "billion": 1e9, "bn": 1e9,
-          "million": 1e6, "thousand": 1e3, "trillion": 1e12}
-# The first day a lead names: a weekday ("on Tuesday", 周二) or a day of the month ("June 16",
-# 20日). Reports of one event name the same day; the next day's development names another.
-_WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|"
-                      r"(?:周|星期|礼拜)([一二三四五六日天])")
-_MONTH_DAY = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? (\d{1,2})\b|"
-                        r"(?<![\d月])(?:\d{1,2}月)?(\d{1,2})日")
-_CN_WEEKDAYS = {"一": "monday", "二": "tuesday", "三": "wednesday", "四": "thursday", "五": "friday",
-                "六": "saturday", "日": "sunday", "天": "sunday"}
-_DATED_BRIEFING = re.compile(r"[|｜]\s*\d{4}\s*年\s*\d{1,2}\s*月")
 
 
 @dataclass(frozen=True)
@@ -131,188 +105,13 @@ class _Prepared:
         return self.names | self.figures
 
 
-def _number_key(m: re.Match[str]) -> str | None:
-    """'42亿美元' and '$4.2 billion' → '#4.2e+09'; '30%' → '%30'; years and dates → None."""
-    if m.group("after"):
-        return None
-    raw = m.group("num").replace(",", "")
-    try:
-        value = float(raw)
-    except ValueError:
-        return None
-    unit = (m.group("unit") or "").lower()
-    return _figure_key(value, unit, unit in ("%", "percent"), "." not in raw)
-
-
-def _figure_key(value: float, unit: str, percent: bool, whole: bool) -> str | None:
-    """The key of one figure, whichever script wrote it: a percentage, or a value scaled by its
-    unit; a bare year or small count is None (it matches by chance)."""
-    if percent:
-        return f"%{value:g}"
-    if unit:
-        value *= _SCALE.get(unit, 1.0)
-    elif (1900 <= value <= 2100 and whole) or value < 10:
-        return None
-    return f"#{value:.3g}"
-
-
-def _cn_value(numeral: str) -> float | None:
-    """三千二百八十 → 3280, 四点二 → 4.2, 十五 → 15; None without a digit, and for digits run
-    together without 十/百/千 (二〇三二 is a year, 统一一起 no number at all)."""
-    whole, _, frac = numeral.partition("点")
-    if not any(c in _CN_DIGITS for c in whole):
-        return None
-    if not any(c in _CN_TENS for c in whole):
-        if len(whole) > 1:
-            return None
-        value = float(_CN_DIGITS[whole])
-    else:
-        value, digit = 0.0, 0
-        for c in whole:
-            if c in _CN_DIGITS:
-                digit = _CN_DIGITS[c]
-            else:
-                value += (digit or 1) * _CN_TENS[c]
-                digit = 0
-        value += digit
-    if frac:
-        value += float("0." + "".join(str(_CN_DIGITS[c]) for c in frac))
-    return value
-
-
-def _cn_number_key(m: re.Match[str]) -> str | None:
-    """The key of a Chinese-numeral figure, by the same rules as _number_key."""
-    if m.group("after"):
-        return None
-    value = _cn_value(m.group("num"))
-    if value is None:
-        return None
-    return _figure_key(value, m.group("unit") or "", bool(m.group("pct")), "点" not in m.group("num"))
-
-
-def coarse_figures(figures: Iterable[str]) -> frozenset[str]:
-    """Figures at two significant digits: "about 33 million yuan" agrees with 3280万元."""
-    out = set()
-    for f in figures:
-        try:
-            out.add(f"{f[0]}{float(f[1:]):.2g}")
-        except ValueError:
-            continue
-    return frozenset(out)
-
-
-def _is_name(word: str, position: int, in_title: bool) -> bool:
-    """An English word that reads as a name: digits or inner capitals (GPT-4o, OpenAI), all caps
-    (NASA), or a capital away from the start of a sentence in running text (titles are Title
-    Case, so a capital there says nothing)."""
-    if any(c.isdigit() for c in word) or any(c.isupper() for c in word[1:]):
-        return True
-    if len(word) >= 2 and word.isupper():
-        return True
-    return not in_title and position > 0 and word[:1].isupper()
-
-
-def _tokens(text: str, language_hint: str, in_title: bool = False) -> tuple[Counter[str], set[str]]:
-    """Weighted tokens of one piece of text, and its anchors (names, figures, aliases)."""
-    text = unicodedata.normalize("NFKC", text)
-    counts: Counter[str] = Counter()
-    anchors: set[str] = set()
-    lower = text.lower()
-    for m in _NUMBER.finditer(text):
-        key = _number_key(m)
-        if key:
-            counts[key] += 1
-            anchors.add(key)
-    for m in _CN_NUMBER.finditer(text):
-        key = _cn_number_key(m)
-        if key:
-            counts[key] += 1
-            anchors.add(key)
-    last = ""  # the last non-space character before the current word
-    pos = 0
-    for m in _LATIN.finditer(text):
-        gap = text[pos:m.start()].rstrip()
-        if gap:
-            last = gap[-1]
-        pos = m.end()
-        word = m.group(0)
-        w = word.lower()
-        sentence_start = m.start() == 0 or last in ".!?:;。！？：；"
-        last = word[-1]
-        named = language_hint == "zh" or _is_name(word, 0 if sentence_start else 1, in_title)
-        parts = [w] + (re.split(r"[.\-+]", w) if re.search(r"[.\-+]", w) else [])
-        for p in parts:
-            if len(p) < 2 or p in STOP or p.isdigit():
-                continue
-            counts[p] += 1
-            if named:
-                anchors.add(p)
-    for run in _CJK.findall(text):
-        for i in range(len(run) - 1):
-            counts[run[i:i + 2]] += 1
-    for zh, canon in ALIASES.items():
-        if zh in text:
-            anchors.add(canon)
-            counts[canon] += 1
-    for phrase, canon in EN_ALIASES.items():
-        if phrase in lower:
-            anchors.add(canon)
-    return counts, anchors
-
-
-def first_day(text: str) -> str:
-    """The first weekday ("w:tuesday") or day of the month ("d16") a text names, else ""."""
-    lower = unicodedata.normalize("NFKC", text).lower()
-    found = []
-    m = _WEEKDAY.search(lower)
-    if m:
-        found.append((m.start(), "w:" + (m.group(1) or _CN_WEEKDAYS[m.group(2)])))
-    m = _MONTH_DAY.search(lower)
-    if m:
-        found.append((m.start(), "d" + str(int(m.group(1) or m.group(2)))))
-    return min(found)[1] if found else ""
-
-
-def is_roundup(title: str) -> bool:
-    """A title that lists several events (a daily briefing, a weekly newsletter issue)."""
-    t = unicodedata.normalize("NFKC", title or "").lower()
-    if any(w in t for w in ROUNDUP_WORDS):
-        return True
-    if _DATED_BRIEFING.search(t):
-        return True  # "… | 2016 年 10 月 26 日": a daily briefing named after its date
-    parts = [p for p in re.split(r"[;；|]", t) if len(p.strip()) >= 4]
-    return len(parts) >= 3 or (len(parts) >= 2 and bool(re.search(r"(^|\s)(ai日报|日报)", t)))
-
-
-def _type_tables() -> tuple[dict[str, re.Pattern[str]], dict[str, tuple[str, ...]]]:
-    ascii_words: dict[str, re.Pattern[str]] = {}
-    cjk: dict[str, tuple[str, ...]] = {}
-    for kind, words in EVENT_TYPES.items():
-        latin = [re.escape(w) for w in words if w.isascii()]
-        ascii_words[kind] = re.compile(r"(?<![a-z0-9])(?:" + "|".join(latin) + r")(?![a-z0-9])")
-        cjk[kind] = tuple(w for w in words if not w.isascii())
-    return ascii_words, cjk
-
-
-_TYPE_ASCII, _TYPE_CJK = _type_tables()
-
-
-def _types(text: str) -> frozenset[str]:
-    """The kinds of event a text names (EVENT_TYPES)."""
-    lower = text.lower()
-    return frozenset(
-        kind for kind in EVENT_TYPES
-        if _TYPE_ASCII[kind].search(lower) or any(w in text for w in _TYPE_CJK[kind])
-    )
-
-
 def _prepare(story: EventStory) -> _Prepared:
     lang = "zh" if story.language.startswith("zh") else "en"
     title = _URL.sub(" ", story.title or "")
     text = story.text or ""
     lead = "" if text.strip() == (story.title or "").strip() else _URL.sub(" ", text[:LEAD_CHARS])
-    title_counts, title_anchors = _tokens(title, lang, in_title=True)
-    lead_counts, lead_anchors = _tokens(lead, lang)
+    title_counts, title_anchors = read_tokens(title, lang, in_title=True)
+    lead_counts, lead_anchors = read_tokens(lead, lang)
     vector: dict[str, float] = defaultdict(float)
     for tok, n in title_counts.items():
         vector[tok] += TITLE_WEIGHT * (1 + math.log(n))
@@ -323,7 +122,7 @@ def _prepare(story: EventStory) -> _Prepared:
     figures = frozenset(a for a in anchors if a[:1] in "#%")
     return _Prepared(story, dict(vector), title_vector, frozenset(anchors) - figures, figures,
                      coarse_figures(figures), first_day(f"{title} {lead[:400]}"),
-                     _types(f"{title} {lead}"), is_roundup(story.title), not lead,
+                     event_kinds(f"{title} {lead}"), is_roundup(story.title), not lead,
                      story.published.timestamp(), frozenset(vector))
 
 
