@@ -9,7 +9,7 @@ from pathlib import Path
 
 LABELS = Path(__file__).resolve().parent / "labels"
 SECTION_FIELDS = {"feed", "link", "guid", "lcsts", "lang", "section", "split"}
-SPLITS = ("dev", "test", "fresh", "dev2", "dev3", "fresh2")  # fresh, fresh2: held out (docs/editing.md)
+SPLITS = ("dev", "test", "fresh", "dev2", "dev3", "fresh2", "dev4", "fresh3")  # fresh*: held out (docs/editing.md)
 SECTIONS = {"products", "industry", "tutorials", "other"}
 
 
@@ -86,16 +86,33 @@ def test_the_third_round_was_split_by_a_hash_fixed_before_labelling() -> None:
     """The third round (dev3 to train on, fresh2 held out) was drawn and split before anyone
     labelled it: an entry's split is a hash of its reference, one in three held out, so nobody
     could choose which entries the model is judged on."""
+    rows = [r for r in _rows("sections.jsonl") if r["split"] in ("dev3", "fresh2")]
+    assert len(rows) >= 600
+    for row in rows:
+        assert row["split"] == _hash_split("r3:", row, "fresh2", "dev3"), row
+    for lang in ("zh", "en"):
+        held = [r for r in rows if r["split"] == "fresh2" and r["lang"] == lang]
+        assert len(held) >= 60 and {r["section"] for r in held} == SECTIONS, lang
+
+
+def test_the_fourth_round_was_split_by_a_hash_fixed_before_labelling() -> None:
+    """The fourth round (English AI-company and tech blogs: dev4 to train on, fresh3 held out)
+    was split the same way, with its own salt, before anyone labelled it."""
+    rows = [r for r in _rows("sections.jsonl") if r["split"] in ("dev4", "fresh3")]
+    assert len(rows) >= 500
+    for row in rows:
+        assert row["split"] == _hash_split("r4:", row, "fresh3", "dev4"), row
+    held = [r for r in rows if r["split"] == "fresh3"]
+    assert len(held) >= 150 and {r["section"] for r in held} == SECTIONS
+    assert len({r["feed"] for r in held}) >= 30
+
+
+def _hash_split(salt: str, row: dict, held: str, train: str) -> str:
+    """One in three references goes to the held-out split, by a hash of the reference."""
     import hashlib
 
     from benchmarks.labelled import ref_key
 
-    rows = [r for r in _rows("sections.jsonl") if r["split"] in ("dev3", "fresh2")]
-    assert len(rows) >= 600
-    for row in rows:
-        ref = {k: str(v) for k, v in row.items() if k in ("feed", "link", "guid", "lcsts")}
-        h = int(hashlib.sha256(("r3:" + ref_key(ref)).encode()).hexdigest(), 16)
-        assert row["split"] == ("fresh2" if h % 3 == 0 else "dev3"), row
-    for lang in ("zh", "en"):
-        held = [r for r in rows if r["split"] == "fresh2" and r["lang"] == lang]
-        assert len(held) >= 60 and {r["section"] for r in held} == SECTIONS, lang
+    ref = {k: str(v) for k, v in row.items() if k in ("feed", "link", "guid", "lcsts")}
+    h = int(hashlib.sha256((salt + ref_key(ref)).encode()).hexdigest(), 16)
+    return held if h % 3 == 0 else train
