@@ -32,14 +32,14 @@ def test_the_model_ships_as_package_data_and_loads() -> None:
 
 
 def test_the_held_out_split_is_never_trained_on() -> None:
-    """The fresh and fresh2 rounds are what the benchmark reports: training must not read them."""
+    """The fresh, fresh2 and fresh3 rounds are what the benchmark reports: training must not read them."""
     import inspect
 
     from benchmarks import train_sections
     from benchmarks.labelled import HELD_OUT_SPLITS, TRAIN_SPLITS
 
-    assert HELD_OUT_SPLITS == ("fresh", "fresh2") and not set(HELD_OUT_SPLITS) & set(TRAIN_SPLITS)
-    assert {"dev", "test", "dev2", "dev3"} <= set(TRAIN_SPLITS)
+    assert HELD_OUT_SPLITS == ("fresh", "fresh2", "fresh3") and not set(HELD_OUT_SPLITS) & set(TRAIN_SPLITS)
+    assert {"dev", "test", "dev2", "dev3", "dev4"} <= set(TRAIN_SPLITS)
     assert "section_labels(*TRAIN_SPLITS)" in inspect.getsource(train_sections.main)
 
 
@@ -49,9 +49,9 @@ def _held_out_accuracy(items: list) -> float:
 
 
 def test_held_out_accuracy_beats_both_baselines(corpus: Path) -> None:
-    """Regression floors just under the figures measured on the held-out splits (fresh+fresh2
-    72.7 %: zh 76.2 %, en 69.4 %; fresh2 alone 73.3 %; docs/editing.md); the issue's goal is 80 %,
-    not met."""
+    """Regression floors just under the figures measured on the held-out splits (fresh + fresh2 +
+    fresh3 75.2 %: zh 74.8 %, en 75.4 %; fresh2 alone 73.8 %, fresh3 alone 80.0 %; docs/editing.md);
+    the issue's goal is 80 % on all of them, not met."""
     from benchmarks.labelled import HELD_OUT_SPLITS, TRAIN_SPLITS, _read_jsonl, section_labels
 
     train = [r["section"] for r in _read_jsonl("sections.jsonl") if r["split"] in TRAIN_SPLITS]
@@ -62,11 +62,12 @@ def test_held_out_accuracy_beats_both_baselines(corpus: Path) -> None:
     keywords = sum(classify_by_keywords(x.entry.title, x.entry.text, DEFAULT_SECTIONS) == x.section
                    for x in held)
     baseline = sum(x.section == majority for x in held)
-    assert ours >= 0.715
+    assert ours >= 0.74
     assert ours * n > baseline + 0.45 * n and ours * n > keywords + 0.3 * n
-    for lang, floor in (("zh", 0.75), ("en", 0.68)):
+    for lang, floor in (("zh", 0.735), ("en", 0.74)):
         assert _held_out_accuracy([x for x in held if x.lang == lang]) >= floor, lang
     assert _held_out_accuracy([x for x in held if x.split == "fresh2"]) >= 0.72
+    assert _held_out_accuracy([x for x in held if x.split == "fresh3"]) >= 0.78
 
 
 def test_the_feed_name_counts_by_its_generic_words_only() -> None:
