@@ -40,7 +40,6 @@ from bot.ingest.dedup import THRESHOLD, signature, similarity
 
 WINDOW = ev.DEFAULT_WINDOW
 KINDS = ("zh", "en", "cross")
-TRAINING_SPLITS = ("dev", "test", "dev3")
 # What the same-language weights are fitted and the thresholds swept on: real stories only. The
 # invented dev3 stories pulled the fit towards signals (hours apart, days named) that separate
 # invented busy days but not the real one of the fresh split (docs/editing.md, look 3).
@@ -231,11 +230,11 @@ def run(
     return out
 
 
-def training_gold(labels: EventLabels, splits: tuple[str, ...] | None = None) -> Gold:
-    """The training pairs: the first round's dev and test pairs and the third round's dev3 pairs
-    (invented busy-day stories), what the weights and thresholds are tuned on (the fresh split
-    stays out)."""
-    parts = [gold_pairs(labels, split) for split in splits or TRAINING_SPLITS]
+def training_gold(labels: EventLabels) -> Gold:
+    """The pairs the weights are fitted and the thresholds swept on: the real stories of the
+    first round's dev and test splits (FIT_SPLITS). dev3 and the fresh split stay out; `run`
+    reports them."""
+    parts = [gold_pairs(labels, split) for split in FIT_SPLITS]
     return Gold({k: set().union(*(g.positives[k] for g in parts)) for k in KINDS},
                 {k: set().union(*(g.negatives[k] for g in parts)) for k in KINDS})
 
@@ -246,7 +245,7 @@ def sweep() -> list[dict[str, Any]]:
     changes along the grid."""
     labels = event_labels()
     entries = dated(labels)
-    gold = training_gold(labels, FIT_SPLITS)
+    gold = training_gold(labels)
     rows = []
     scored: dict[tuple[Any, ...], Any] = {}
     real = ev.pair_scores
@@ -278,7 +277,7 @@ def fit(epochs: int = 3000, rate: float = 0.5, l2: float = 1e-3) -> dict[str, An
     what to paste into events.py."""
     labels = event_labels()
     entries = dated(labels)
-    gold = training_gold(labels, FIT_SPLITS)
+    gold = training_gold(labels)
     keys = [s.id for s in stories(entries)]
     evidence = ev.pair_evidence(stories(entries), WINDOW)
     pos = set().union(*(gold.positives[k] for k in ("zh", "en")))

@@ -1,14 +1,14 @@
 """Section classifier: accuracy on the held-out splits of tests/labels/sections.jsonl ("fresh",
-"fresh2" and "fresh3", each alone and together), beside the majority baseline (always the commonest section of
-the training labels) and the keyword classifier the project had before the model
-(`classify_by_keywords` with the default sections), overall and per language (the reader's
-language label); and the time per item.
+"fresh2" and "fresh3", each alone and together), beside the majority baseline (always the
+commonest section of the training labels) and the keyword classifier the project had before
+the model (`classify_by_keywords` with the default sections), overall and per language (the
+reader's language label); and the time per item.
 
 Which split is which: the model (bot/digest/section_model.json) learned from the training splits
 (first-round dev and test, dev2, dev3 and dev4); "fresh", "fresh2" and "fresh3" were labelled,
 and committed, before any method was run on them (fresh2 and fresh3 were split off the third and
-fourth rounds by a hash before they were labelled). No feed hints are given: the model sees the title, the lead and the feed's name, as
-in the builder.
+fourth rounds by a hash before they were labelled). No feed hints are given: the model sees the
+title, the lead and the feed's name, as in the builder.
 
 A second reader labelled 200 items of the fresh split blind, by the same written rules
 (tests/labels/sections_second_reader.jsonl): how often the two readers agree says how far a reader
