@@ -113,6 +113,19 @@ class ArticlesMixin(StoreBase):
         )
         return [self._article(r) for r in rows]
 
+    def feed_latest(
+        self, feed_id: int, before: datetime, limit: int, chars: int
+    ) -> list[tuple[str, str]]:
+        """(title, first `chars` characters of the text) of the feed's `limit` latest articles
+        published before `before`, newest first: what the section model reads to tell what kind
+        of feed it is."""
+        rows = self.db.execute(
+            "SELECT title, substr(text, 1, ?) FROM articles WHERE feed_id = ? AND published < ? "
+            "ORDER BY published DESC, url DESC LIMIT ?",
+            [chars, feed_id, _iso(before), limit],
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
     def recent_signatures(self, since: datetime) -> list[tuple[int, int, bytes]]:
         """(article id, story id, signature) of articles fetched or published since `since`."""
         rows = self.db.execute(

@@ -275,6 +275,11 @@ MIGRATIONS: list[str] = [
         DELETE FROM search_pending WHERE article_id = old.id;
     END;
     """,
+    # a feed's latest articles, read when the digest weighs what kind of feed it is (its section
+    # lean, bot/digest/section_model.py)
+    """
+    CREATE INDEX articles_feed_published ON articles(feed_id, published);
+    """,
 ]
 
 

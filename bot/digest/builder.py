@@ -15,7 +15,8 @@ from bot.config import Settings
 from bot.digest import stats as digest_stats
 from bot.digest.bill import Summarizer, shortlist, summarise
 from bot.digest.ranking import choose_highlights, clamp_importance, rank_key, score, signals
-from bot.digest.sections import classify
+from bot.digest.section_model import LEAD_CHARS, LEAN_ARTICLES
+from bot.digest.sections import classify, feed_lean
 from bot.digest.stories import Story, merge_events, story, usable_text
 from bot.digest.strings import t
 from bot.digest.text import MAX_POINT, MAX_SOURCE, MAX_TITLE, clean, clip
@@ -147,8 +148,16 @@ def _choose(
     return chosen, bare
 
 
+def _needs_model_section(candidate: _Candidate, settings: Settings, feeds: Mapping[int, Feed | None]) -> bool:
+    """True when neither the model's summary nor the feed's hint decides the item's section."""
+    keys = settings.section_keys()
+    feed = feeds.get(candidate.article.feed_id)
+    return candidate.summary.section not in keys and not (feed and feed.section in keys)
+
+
 def _section_of(
-    candidate: _Candidate, settings: Settings, feeds: Mapping[int, Feed | None]
+    candidate: _Candidate, settings: Settings, feeds: Mapping[int, Feed | None],
+    leans: Mapping[int, Mapping[str, float] | None],
 ) -> str:
     keys = settings.section_keys()
     if candidate.summary.section in keys:
@@ -156,7 +165,18 @@ def _section_of(
     feed = feeds.get(candidate.article.feed_id)
     hint = feed.section if feed else None
     return classify(candidate.article.title, candidate.article.text, hint, settings.digest.sections,
-                    feed.name if feed else "")
+                    feed.name if feed else "", leans.get(candidate.article.feed_id))
+
+
+def _feed_leans(
+    latest: Mapping[int, list[tuple[str, str]]], feeds: Mapping[int, Feed | None]
+) -> dict[int, dict[str, float] | None]:
+    """Each feed's section lean from its latest articles (pure CPU: run off the event loop)."""
+    out: dict[int, dict[str, float] | None] = {}
+    for feed_id, articles in latest.items():
+        feed = feeds.get(feed_id)
+        out[feed_id] = feed_lean(articles, feed.name if feed else "")
+    return out
 
 
 def compute_stats(
@@ -244,12 +264,19 @@ async def build_digest(
     candidates.sort(key=_Candidate.rank_key)
     chosen, bare = _choose(candidates, settings.digest.max_items)
 
+    # What kind of feed each item's feed is (its lean), read off its latest articles, for the
+    # items whose section the offline model decides.
+    latest = {
+        c.article.feed_id: store.feed_latest(c.article.feed_id, end, LEAN_ARTICLES, LEAD_CHARS)
+        for c, _ in chosen if _needs_model_section(c, settings, feeds)
+    }
+    leans = await asyncio.to_thread(_feed_leans, latest, feeds)
     by_section: dict[str, list[DigestItem]] = {}
     items: list[DigestItem] = []
     for candidate, points in chosen:
         item = _item(candidate, points, language)
         items.append(item)
-        by_section.setdefault(_section_of(candidate, settings, feeds), []).append(item)
+        by_section.setdefault(_section_of(candidate, settings, feeds, leans), []).append(item)
     sections = tuple(
         DigestSection(key=sec.key, name=sec.name_for(language), items=tuple(by_section[sec.key]))
         for sec in settings.digest.sections

@@ -19,7 +19,7 @@ import random
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +29,12 @@ log = logging.getLogger(__name__)
 MODEL_FILE = Path(__file__).with_name("section_model.json")
 LEAD_CHARS = 300  # the first lines say what kind of article it is; more text only adds noise
 CUE_WEIGHT = 2.0  # a cue class stands for many words, so it counts as two ordinary features
+# The feed's lean (see `lean`): how much it counts beside the article's own evidence, how many
+# pseudo-articles of no lean it is mixed with, and how many of the feed's latest articles make it.
+# Chosen by cross-validation on the training splits (docs/editing.md).
+LEAN_WEIGHT = 0.5
+LEAN_PRIOR = 2.0
+LEAN_ARTICLES = 30
 
 _LATIN = re.compile(r"[a-z][a-z0-9+#]*(?:[.-][a-z0-9]+)*")
 _CJK = re.compile(r"[\u3400-\u9fff]+")
@@ -187,8 +193,11 @@ class SectionModel:
     weights: dict[str, dict[str, float]]  # feature → {label: weight}
     bias: dict[str, float]
 
-    def scores(self, title: str, text: str, source: str = "") -> dict[str, float]:
-        """One score per label for this article; higher is more likely."""
+    def scores(
+        self, title: str, text: str, source: str = "", lean: Mapping[str, float] | None = None
+    ) -> dict[str, float]:
+        """One score per label for this article; higher is more likely. With the lean of the
+        article's feed (`lean`), each label's score moves by LEAN_WEIGHT × log(its share)."""
         x = features(title, text, source)
         n = _norm(x)
         out = dict(self.bias)
@@ -197,11 +206,29 @@ class SectionModel:
             if row:
                 for label, w in row.items():
                     out[label] += w * v / n
+        if lean:
+            for label in out:
+                out[label] += LEAN_WEIGHT * math.log(max(lean.get(label, 0.0), 1e-6))
         return out
 
-    def predict(self, title: str, text: str, source: str = "") -> str:
-        """The best label (ties go to the label listed first)."""
+    def probabilities(self, title: str, text: str, source: str = "") -> dict[str, float]:
+        """The model's probability of each label for this article (its own evidence only)."""
         s = self.scores(title, text, source)
+        top = max(s.values())
+        exp = {k: math.exp(v - top) for k, v in s.items()}
+        total = sum(exp.values())
+        return {k: v / total for k, v in exp.items()}
+
+    def lean(self, articles: Iterable[tuple[str, str]], source: str = "") -> dict[str, float]:
+        """What kind of feed this is, read off its recent articles ((title, text) pairs, the
+        article being classified among them): see `lean_of`."""
+        return lean_of(self.labels, (self.probabilities(title, text, source) for title, text in articles))
+
+    def predict(
+        self, title: str, text: str, source: str = "", lean: Mapping[str, float] | None = None
+    ) -> str:
+        """The best label (ties go to the label listed first)."""
+        s = self.scores(title, text, source, lean)
         return max(self.labels, key=lambda k: s[k])
 
     def to_json(self) -> str:
@@ -218,6 +245,20 @@ class SectionModel:
         weights = {f: {k: w for k, w in zip(labels, row, strict=True) if w}
                    for f, row in data["weights"].items()}
         return cls(labels, weights, dict(zip(labels, data["bias"], strict=True)))
+
+
+def lean_of(labels: Sequence[str], probabilities: Iterable[Mapping[str, float]]) -> dict[str, float]:
+    """A feed's lean: the mean of the model's probabilities over its recent articles, mixed with
+    LEAN_PRIOR pseudo-articles of equal shares, so that a feed seen a few times leans little. A
+    research feed leans to tutorials, a deals site to products; an article whose own words are
+    ambiguous then goes where its feed's articles mostly go."""
+    totals = dict.fromkeys(labels, LEAN_PRIOR / len(labels))
+    count = 0
+    for p in probabilities:
+        for label in labels:
+            totals[label] += p.get(label, 0.0)
+        count += 1
+    return {k: v / (count + LEAN_PRIOR) for k, v in totals.items()}
 
 
 def train(

@@ -5,7 +5,7 @@ section."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
 from bot.config import SectionSettings
@@ -52,10 +52,12 @@ def classify_by_keywords(title: str, text: str, sections: Sequence[SectionSettin
 
 def classify(
     title: str, text: str, feed_section: str | None, sections: Sequence[SectionSettings],
-    source: str = "",
+    source: str = "", lean: Mapping[str, float] | None = None,
 ) -> str:
     """The key of the section an article belongs in; always one of `sections`' keys. `source` is
-    the feed's name: the model reads the generic words in it ("changelog", "research", 日报).
+    the feed's name: the model reads the generic words in it ("changelog", "research", 日报);
+    `lean` is the feed's lean (`SectionModel.lean` over its recent articles), which the model
+    weighs beside the article's own words.
 
     Order: the feed's hint; a configured section the model does not know whose keywords match
     (sections added by the user keep working by keywords); the model's best among the sections
@@ -75,5 +77,13 @@ def classify(
         best = max(custom, key=lambda s: scores[s.key])
         if scores[best.key] > 0:
             return best.key
-    model_scores = model.scores(title, text, source)
+    model_scores = model.scores(title, text, source, lean)
     return max(known, key=lambda k: model_scores[k])
+
+
+def feed_lean(articles: Iterable[tuple[str, str]], source: str = "") -> dict[str, float] | None:
+    """The lean of a feed from its recent articles ((title, text) pairs), or None without a
+    model (see `SectionModel.lean`)."""
+    model = shipped_model()
+    return model.lean(articles, source) if model is not None else None
+
