@@ -386,13 +386,19 @@ def rows_chat(r: dict[str, Any]) -> list[Row]:
 
 def rows_sections(r: dict[str, Any]) -> list[Row]:
     m, maj, kw = r["model"], r["majority"], r["keywords"]
+    held = " + ".join(r.get("splits", {})) or r["test_split"]
     rows = [
-        Row(f"Section accuracy, held-out fresh + fresh2 + fresh3 ({r['test_items']} items; vs majority "
+        Row(f"Section accuracy, held-out {held} ({r['test_items']} items; vs majority "
             f"'{r['majority_label']}')",
             _pct(m["all"]), _pct(maj["all"]), _ratio(m["all"], maj["all"]), "≥ 80 %", m["all"] >= 0.80),
         Row("Section accuracy vs the keyword classifier it replaces", _pct(m["all"]), _pct(kw["all"]),
             _ratio(m["all"], kw["all"])),
     ]
+    if "no_lean" in r:
+        alone = r["no_lean"]
+        rows.append(Row(f"Section accuracy vs the same model without the feed's lean (zh {_pct(alone['zh'])}, "
+                        f"en {_pct(alone['en'])} without it)", _pct(m["all"]), _pct(alone["all"]),
+                        _ratio(m["all"], alone["all"])))
     for lang in ("zh", "en"):
         rows.append(Row(f"Section accuracy, {lang} ({m[f'{lang}_n']:.0f} items; majority / keywords)",
                         _pct(m[lang]), f"{_pct(maj[lang])} / {_pct(kw[lang])}", "—", "≥ 80 %",
@@ -570,14 +576,16 @@ HOW = {
             "apart from the cleaning rules (aggregator suffix, feed footer, script, tag list, byline, image "
             "credit, escaped LaTeX, counter, follow prompt); content dropped = non-junk lines of the raw text "
             "missing from the cleaned text (listed by `python -m benchmarks.junk --show N` and read).",
-    "sections": "`bot.digest.sections.classify` with the default sections and no feed hint (the feed's name is "
-                "given, as in the builder), on the held-out splits of `tests/labels/sections.jsonl`: \"fresh\" "
-                "(492 corpus entries and LCSTS posts), \"fresh2\" (240, split off the third labelling round by "
-                "a hash before it was labelled) and \"fresh3\" (190 English posts of AI-company and tech blogs, "
-                "split off the fourth round the same way), all labelled by reading and committed before any "
-                "method ran on them (rules and the history of every look in docs/editing.md). The model was "
-                "trained on the other splits: first-round dev and test, dev2, dev3 and dev4 "
-                "(`python -m benchmarks.train_sections`). "
+    "sections": "`bot.digest.sections.classify` with the default sections and no feed hint (the feed's name and "
+                "its lean — the model's mean probabilities over the feed's 30 latest entries in the corpus file "
+                "up to the item — are given, as in the builder), on the held-out splits of "
+                "`tests/labels/sections.jsonl`: \"fresh\" (492 corpus entries and LCSTS posts), \"fresh2\" "
+                "(240, split off the third labelling round by a hash before it was labelled), \"fresh3\" (190 "
+                "English posts of AI-company and tech blogs, split off the fourth round the same way) and "
+                "\"fresh4\" (224 English entries, split off the fifth round the same way), all labelled by "
+                "reading and committed before any method ran on them (rules and the history of every look in "
+                "docs/editing.md). The model was trained on the other splits: first-round dev and test, dev2, "
+                "dev3, dev4 and dev5 (`python -m benchmarks.train_sections`). "
                 "Beside it: always answering the training labels' commonest section, and the keyword classifier "
                 "the project used before (`classify_by_keywords`). Time: median over rounds of the mean "
                 "`classify` call on the held-out items, model loaded. Two readers: a second reader labelled 200 "

@@ -44,36 +44,41 @@ def test_the_held_out_split_is_never_trained_on() -> None:
     assert "section_labels(*TRAIN_SPLITS)" in inspect.getsource(train_sections.main)
 
 
-def _held_out_accuracy(items: list) -> float:
+def _predictions(items: list) -> dict[str, str]:
     """As the builder classifies: the feed's name and its lean (its latest corpus entries up to
     the item, read by the shipped model) beside the item's own words."""
     from benchmarks.train_sections import LeanReader
 
     lean = LeanReader(section_model.shipped_model())  # type: ignore[arg-type]
-    return sum(classify(x.entry.title, x.entry.text, None, DEFAULT_SECTIONS, x.entry.source, lean(x.entry))
-               == x.section for x in items) / len(items)
+    return {x.entry.key: classify(x.entry.title, x.entry.text, None, DEFAULT_SECTIONS, x.entry.source,
+                                  lean(x.entry)) for x in items}
 
 
 def test_held_out_accuracy_beats_both_baselines(corpus: Path) -> None:
-    """Regression floors just under the figures measured on the held-out splits (fresh + fresh2 +
-    fresh3 75.2 %: zh 74.8 %, en 75.4 %; fresh2 alone 73.8 %, fresh3 alone 80.0 %; docs/editing.md);
-    the issue's goal is 80 % on all of them, not met."""
+    """Regression floors just under the figures measured on the held-out splits (look 8: fresh to
+    fresh4 together 77.8 %: zh 76.5 %, en 78.4 %; fresh2 alone 75.8 %, fresh3 81.1 %, fresh4
+    77.2 %; docs/editing.md); the issue's goal is 80 % on all of them, not met."""
     from benchmarks.labelled import HELD_OUT_SPLITS, TRAIN_SPLITS, _read_jsonl, section_labels
 
     train = [r["section"] for r in _read_jsonl("sections.jsonl") if r["split"] in TRAIN_SPLITS]
     held = section_labels(*HELD_OUT_SPLITS)
+    predicted = _predictions(held)
+
+    def accuracy(items: list) -> float:
+        return sum(predicted[x.entry.key] == x.section for x in items) / len(items)
+
     majority = Counter(train).most_common(1)[0][0]
     n = len(held)
-    ours = _held_out_accuracy(held)
+    ours = accuracy(held)
     keywords = sum(classify_by_keywords(x.entry.title, x.entry.text, DEFAULT_SECTIONS) == x.section
                    for x in held)
     baseline = sum(x.section == majority for x in held)
-    assert ours >= 0.74
+    assert ours >= 0.775
     assert ours * n > baseline + 0.45 * n and ours * n > keywords + 0.3 * n
-    for lang, floor in (("zh", 0.735), ("en", 0.74)):
-        assert _held_out_accuracy([x for x in held if x.lang == lang]) >= floor, lang
-    assert _held_out_accuracy([x for x in held if x.split == "fresh2"]) >= 0.72
-    assert _held_out_accuracy([x for x in held if x.split == "fresh3"]) >= 0.78
+    for lang, floor in (("zh", 0.76), ("en", 0.78)):
+        assert accuracy([x for x in held if x.lang == lang]) >= floor, lang
+    for split, floor in (("fresh2", 0.755), ("fresh3", 0.805), ("fresh4", 0.77)):
+        assert accuracy([x for x in held if x.split == split]) >= floor, split
 
 
 def test_the_feed_name_counts_by_its_generic_words_only() -> None:
