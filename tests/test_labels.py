@@ -7,6 +7,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 LABELS = Path(__file__).resolve().parent / "labels"
 SECTION_FIELDS = {"feed", "link", "guid", "lcsts", "lang", "section", "split"}
 SPLITS = ("dev", "test", "fresh", "dev2", "dev3", "fresh2", "dev4", "fresh3", "dev5", "fresh4")  # fresh*: held out (docs/editing.md)
@@ -95,28 +97,18 @@ def test_the_third_round_was_split_by_a_hash_fixed_before_labelling() -> None:
         assert len(held) >= 60 and {r["section"] for r in held} == SECTIONS, lang
 
 
-def test_the_fourth_round_was_split_by_a_hash_fixed_before_labelling() -> None:
+@pytest.mark.parametrize(("salt", "train", "held"), [("r4:", "dev4", "fresh3"), ("r5:", "dev5", "fresh4")])
+def test_the_english_blog_rounds_were_split_by_a_hash_fixed_before_labelling(salt: str, train: str, held: str) -> None:
     """The fourth round (English AI-company and tech blogs: dev4 to train on, fresh3 held out)
-    was split the same way, with its own salt, before anyone labelled it."""
-    rows = [r for r in _rows("sections.jsonl") if r["split"] in ("dev4", "fresh3")]
+    and the fifth (more English entries of the feeds earlier rounds drew from: dev5, fresh4)
+    were split the same way, each with its own salt, before anyone labelled them."""
+    rows = [r for r in _rows("sections.jsonl") if r["split"] in (train, held)]
     assert len(rows) >= 500
     for row in rows:
-        assert row["split"] == _hash_split("r4:", row, "fresh3", "dev4"), row
-    held = [r for r in rows if r["split"] == "fresh3"]
-    assert len(held) >= 150 and {r["section"] for r in held} == SECTIONS
-    assert len({r["feed"] for r in held}) >= 30
-
-
-def test_the_fifth_round_was_split_by_a_hash_fixed_before_labelling() -> None:
-    """The fifth round (more English entries of the feeds earlier rounds drew from: dev5 to train
-    on, fresh4 held out) was split the same way, with its own salt, before anyone labelled it."""
-    rows = [r for r in _rows("sections.jsonl") if r["split"] in ("dev5", "fresh4")]
-    assert len(rows) >= 550
-    for row in rows:
-        assert row["split"] == _hash_split("r5:", row, "fresh4", "dev5"), row
-    held = [r for r in rows if r["split"] == "fresh4"]
-    assert len(held) >= 150 and {r["section"] for r in held} == SECTIONS
-    assert len({r["feed"] for r in held}) >= 30
+        assert row["split"] == _hash_split(salt, row, held, train), row
+    kept = [r for r in rows if r["split"] == held]
+    assert len(kept) >= 150 and {r["section"] for r in kept} == SECTIONS
+    assert len({r["feed"] for r in kept}) >= 30
 
 
 def _hash_split(salt: str, row: dict, held: str, train: str) -> str:
