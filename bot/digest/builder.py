@@ -148,23 +148,27 @@ def _choose(
     return chosen, bare
 
 
-def _needs_model_section(candidate: _Candidate, settings: Settings, feeds: Mapping[int, Feed | None]) -> bool:
-    """True when neither the model's summary nor the feed's hint decides the item's section."""
+def _decided_section(
+    candidate: _Candidate, settings: Settings, feeds: Mapping[int, Feed | None]
+) -> str | None:
+    """The section the model's summary or the feed's hint decides, or None when the offline
+    classifier has to."""
     keys = settings.section_keys()
+    if candidate.summary.section in keys:
+        return str(candidate.summary.section)
     feed = feeds.get(candidate.article.feed_id)
-    return candidate.summary.section not in keys and not (feed and feed.section in keys)
+    return feed.section if feed and feed.section in keys else None
 
 
 def _section_of(
     candidate: _Candidate, settings: Settings, feeds: Mapping[int, Feed | None],
     leans: Mapping[int, Mapping[str, float] | None],
 ) -> str:
-    keys = settings.section_keys()
-    if candidate.summary.section in keys:
-        return str(candidate.summary.section)
+    decided = _decided_section(candidate, settings, feeds)
+    if decided is not None:
+        return decided
     feed = feeds.get(candidate.article.feed_id)
-    hint = feed.section if feed else None
-    return classify(candidate.article.title, candidate.article.text, hint, settings.digest.sections,
+    return classify(candidate.article.title, candidate.article.text, None, settings.digest.sections,
                     feed.name if feed else "", leans.get(candidate.article.feed_id))
 
 
@@ -268,7 +272,7 @@ async def build_digest(
     # items whose section the offline model decides.
     latest = {
         c.article.feed_id: store.feed_latest(c.article.feed_id, end, LEAN_ARTICLES, LEAD_CHARS)
-        for c, _ in chosen if _needs_model_section(c, settings, feeds)
+        for c, _ in chosen if _decided_section(c, settings, feeds) is None
     }
     leans = await asyncio.to_thread(_feed_leans, latest, feeds)
     by_section: dict[str, list[DigestItem]] = {}

@@ -86,4 +86,3 @@ def feed_lean(articles: Iterable[tuple[str, str]], source: str = "") -> dict[str
     model (see `SectionModel.lean`)."""
     model = shipped_model()
     return model.lean(articles, source) if model is not None else None
-
