@@ -11,7 +11,7 @@ import pytest
 
 LABELS = Path(__file__).resolve().parent / "labels"
 SECTION_FIELDS = {"feed", "link", "guid", "lcsts", "lang", "section", "split"}
-SPLITS = ("dev", "test", "fresh", "dev2", "dev3", "fresh2", "dev4", "fresh3", "dev5", "fresh4")  # fresh*: held out (docs/editing.md)
+SPLITS = ("dev", "test", "fresh", "dev2", "dev3", "fresh2", "dev4", "fresh3", "dev5", "fresh4", "dev6", "fresh5")  # fresh*: held out (docs/editing.md)
 SECTIONS = {"products", "industry", "tutorials", "other"}
 
 
@@ -97,18 +97,25 @@ def test_the_third_round_was_split_by_a_hash_fixed_before_labelling() -> None:
         assert len(held) >= 60 and {r["section"] for r in held} == SECTIONS, lang
 
 
-@pytest.mark.parametrize(("salt", "train", "held"), [("r4:", "dev4", "fresh3"), ("r5:", "dev5", "fresh4")])
-def test_the_english_blog_rounds_were_split_by_a_hash_fixed_before_labelling(salt: str, train: str, held: str) -> None:
-    """The fourth round (English AI-company and tech blogs: dev4 to train on, fresh3 held out)
-    and the fifth (more English entries of the feeds earlier rounds drew from: dev5, fresh4)
-    were split the same way, each with its own salt, before anyone labelled them."""
+@pytest.mark.parametrize(("salt", "train", "held", "least", "least_held", "feeds"), [
+    ("r4:", "dev4", "fresh3", 500, 150, 30),
+    ("r5:", "dev5", "fresh4", 500, 150, 30),
+    ("r6:", "dev6", "fresh5", 250, 80, 12),
+])
+def test_the_english_blog_rounds_were_split_by_a_hash_fixed_before_labelling(
+    salt: str, train: str, held: str, least: int, least_held: int, feeds: int
+) -> None:
+    """The fourth round (English AI-company and tech blogs: dev4 to train on, fresh3 held out),
+    the fifth (more English entries of the feeds earlier rounds drew from: dev5, fresh4) and the
+    sixth (what those feeds had left: dev6, fresh5) were split the same way, each with its own
+    salt, before anyone labelled them."""
     rows = [r for r in _rows("sections.jsonl") if r["split"] in (train, held)]
-    assert len(rows) >= 500
+    assert len(rows) >= least
     for row in rows:
         assert row["split"] == _hash_split(salt, row, held, train), row
     kept = [r for r in rows if r["split"] == held]
-    assert len(kept) >= 150 and {r["section"] for r in kept} == SECTIONS
-    assert len({r["feed"] for r in kept}) >= 30
+    assert len(kept) >= least_held and {r["section"] for r in kept} == SECTIONS
+    assert len({r["feed"] for r in kept}) >= feeds
 
 
 def _hash_split(salt: str, row: dict, held: str, train: str) -> str:
