@@ -32,7 +32,7 @@ def test_quick_run_writes_a_row_for_every_benchmark(tmp_path: Path) -> None:
                    "Search latency", "Search recall of Chinese words",
                    "Chat: /help answer while an old day builds", "Chat: peak RSS",
 
-                   "Section accuracy, held-out fresh + fresh2 + fresh3 + fresh4", "Section accuracy, fresh4 alone",
+                   "Section accuracy, held-out fresh + fresh2 + fresh3 + fresh4 + fresh5", "Section accuracy, fresh5 alone",
                    "Section accuracy vs the same model without the feed's lean", "Same-event pairs, Chinese, held-out fresh split",
                    "Model calls for fetch + digest"):
         assert any(line.startswith(f"| {prefix}") for line in table), prefix
