@@ -106,6 +106,26 @@ def separation(features: Callable[..., dict[str, float]]) -> list[dict[str, Any]
     return rows
 
 
+def scored(fitted: dict[str, Any], thresholds: Sequence[float] = (0.93, 0.95)) -> list[dict[str, Any]]:
+    """Pairwise precision / recall of the detector with the fitted weights (embedding included;
+    call with same_language_features patched) at each same-language threshold, on the training
+    splits."""
+    labels = event_labels()
+    entries = be.dated(labels)
+    rows = []
+    with mock.patch.object(ev, "SAME_LANGUAGE_WEIGHTS", fitted["weights"]), \
+            mock.patch.object(ev, "SAME_LANGUAGE_BIAS", fitted["bias"]):
+        for threshold in thresholds:
+            with mock.patch.object(ev, "SAME_LANGUAGE_THRESHOLD", threshold):
+                predicted = be.detector_pairs(entries)
+            for split in SPLITS:
+                s = be.score(predicted, be.gold_pairs(labels, split))
+                rows.append({"threshold": threshold, "split": split,
+                             **{f"{k}_{m}": round(s[k][m], 3) for k in (*be.KINDS, "all")
+                                for m in ("precision", "recall")}})
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.events_embedding")
     parser.add_argument("--fit", action="store_true",
@@ -116,7 +136,10 @@ def main() -> None:
         print(json.dumps(row))
     if args.fit:
         with mock.patch.object(ev, "same_language_features", features):
-            print(json.dumps(be.fit()))
+            fitted = be.fit()
+            print(json.dumps(fitted))
+            for row in scored(fitted):
+                print(json.dumps(row))
 
 
 if __name__ == "__main__":

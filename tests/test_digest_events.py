@@ -185,3 +185,15 @@ def test_rarity_is_counted_among_the_stories_around_each_day() -> None:
     prepared = [ev._prepare(s) for s in stories]
     idfs, _rares = ev._local_idfs(prepared, ev.DEFAULT_WINDOW)
     assert idfs[0]["iran"] < idfs[-1]["iran"] - 0.5  # busy day vs the quiet day, same word
+
+
+def test_the_embedding_checks_separation_measure_counts_ties_half() -> None:
+    """benchmarks/events_embedding.py compares evidence by AUC: the chance a same-event pair
+    scores above another pair, ties counted half (the check itself needs wordllama, which is not a
+    dependency; its measure is plain Python)."""
+    from benchmarks.events_embedding import auc
+
+    assert auc([0.9, 0.8], [0.1, 0.2]) == 1.0
+    assert auc([0.1], [0.9, 0.8]) == 0.0
+    assert auc([0.5], [0.5, 0.1]) == 0.75
+    assert auc([], [0.1]) != auc([], [0.1])  # nothing to compare: NaN, never a made-up figure
