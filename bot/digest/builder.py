@@ -269,10 +269,11 @@ async def build_digest(
     chosen, bare = _choose(candidates, settings.digest.max_items)
 
     # What kind of feed each item's feed is (its lean), read off its latest articles, for the
-    # items whose section the offline model decides.
+    # items whose section the offline model decides: one read per feed, however many items it has.
+    undecided = {c.article.feed_id for c, _ in chosen if _decided_section(c, settings, feeds) is None}
     latest = {
-        c.article.feed_id: store.feed_latest(c.article.feed_id, end, LEAN_ARTICLES, LEAD_CHARS)
-        for c, _ in chosen if _decided_section(c, settings, feeds) is None
+        feed_id: store.feed_latest(feed_id, end, LEAN_ARTICLES, LEAD_CHARS)
+        for feed_id in sorted(undecided)
     }
     leans = await asyncio.to_thread(_feed_leans, latest, feeds)
     by_section: dict[str, list[DigestItem]] = {}
