@@ -1,10 +1,21 @@
-"""Would a static embedding model shipped inside a PyPI wheel sharpen same-event detection? The
-check behind docs/editing.md's answer (no), on the training pairs only; the held-out split is
-not read.
+"""Do embeddings sharpen same-event detection? Two sources of vectors, measured the same way:
+
+* a static model shipped inside a PyPI wheel, to ship with digestbot (WordLlama; the answer in
+  docs/editing.md was no), and
+* an OpenAI-compatible embeddings endpoint, as `summarizer.embedding_model` uses it: the vectors
+  come through bot/summarize/embeddings.py and the official client. For a model here,
+  benchmarks/embedding_server.py serves all-MiniLM-L6-v2 from its PyPI wheel on 127.0.0.1.
 
     pip install wordllama                           # not a dependency of digestbot
     python -m benchmarks.events_embedding           # separation of each evidence (AUC), ~30 s
     python -m benchmarks.events_embedding --fit     # the weight the fit gives it, ~5 min
+    python -m benchmarks.events_embedding --endpoint http://127.0.0.1:PORT/v1 --model NAME \
+        [--fit] [--sweep] [--look]
+
+Separation, the fit and the sweep (thresholds and link shares with the shipped EMBEDDING_WEIGHTS,
+as `python -m benchmarks.events --sweep` does offline) read the training pairs only. `--look` scores the held-out fresh split
+with the shipped EMBEDDING_WEIGHTS (bot/digest/events.py) beside the offline detector: run it
+once, after the weights are committed, and record it in docs/editing.md.
 
 WordLlama's 256-dimension model (token embeddings averaged over the title and lead) is read
 straight from the files in its wheel: the package's own loader looks for the tokenizer in the
@@ -14,6 +25,7 @@ wrong folder and then tries Hugging Face, and nothing here may download.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import bisect
 import json
 from collections.abc import Callable, Sequence
@@ -51,6 +63,62 @@ def load_embedder() -> Callable[[str], Any]:
         return vector / norm if norm else vector
 
     return embed
+
+
+def endpoint_vectors(base_url: str, model: str) -> dict[str, Sequence[float]]:
+    """Story key → vector of every dated labelled story, from the endpoint through digestbot's
+    Embedder (the same text, batches and client as the builder)."""
+    from bot.config import SummarizerSettings
+    from bot.summarize.embeddings import BATCH, Embedder, embedding_text
+
+    labels = event_labels()
+    stories = be.stories(be.dated(labels))
+    embedder = Embedder(SummarizerSettings(provider="openai", base_url=base_url,
+                                           embedding_model=model, max_retries=0), "none")
+
+    async def all_vectors() -> list[Sequence[float]]:
+        out: list[Sequence[float]] = []
+        try:
+            for start in range(0, len(stories), BATCH):
+                out += await embedder.embed([embedding_text(s.title, s.text)
+                                             for s in stories[start:start + BATCH]])
+        finally:
+            await embedder.aclose()
+        return out
+
+    return {str(s.id): v for s, v in zip(stories, asyncio.run(all_vectors()), strict=True)}
+
+
+def with_vectors(vectors: dict[str, Sequence[float]]) -> Callable[..., Any]:
+    """ev.pair_evidence that is given `vectors` whenever its caller gives none (so the fit, the
+    sweep and the detector all see the embedding)."""
+    original = ev.pair_evidence
+
+    def evidence(stories: Any, window: Any = ev.DEFAULT_WINDOW, given: Any = None) -> Any:
+        return original(stories, window, given if given is not None else vectors)
+
+    return evidence
+
+
+def look(vectors: dict[str, Sequence[float]]) -> list[dict[str, Any]]:
+    """Held-out fresh split: the offline detector and the one with the shipped embedding
+    weights, pairwise precision / recall per kind."""
+    labels = event_labels()
+    entries = be.dated(labels)
+    gold = be.gold_pairs(labels, "fresh")
+    rows = []
+    for name, patch in (("offline", None), ("embedding", with_vectors(vectors))):
+        if patch is None:
+            predicted = be.detector_pairs(entries)
+        else:
+            with mock.patch.object(ev, "pair_evidence", patch):
+                predicted = be.detector_pairs(entries)
+        s = be.score(predicted, gold)
+        rows.append({"split": "fresh", "detector": name,
+                     **{f"{k}_{m}": round(s[k][m], 3) for k in (*be.KINDS, "all")
+                        for m in ("precision", "recall")},
+                     "false_merges": s["all"]["fp"]})
+    return rows
 
 
 def with_embedding(embed: Callable[[str], Any]) -> Callable[..., dict[str, float]]:
@@ -106,17 +174,18 @@ def separation(features: Callable[..., dict[str, float]]) -> list[dict[str, Any]
     return rows
 
 
-def scored(fitted: dict[str, Any], thresholds: Sequence[float] = (0.93, 0.95)) -> list[dict[str, Any]]:
-    """Pairwise precision / recall of the detector with the fitted weights (embedding included;
-    call with same_language_features patched) at each same-language threshold, on the training
-    splits."""
+def scored(fitted: dict[str, Any], thresholds: Sequence[float] = (0.93, 0.95),
+           target: str = "SAME_LANGUAGE") -> list[dict[str, Any]]:
+    """Pairwise precision / recall of the detector with the fitted weights put in `target`'s
+    place (SAME_LANGUAGE: call with same_language_features patched; EMBEDDING: with
+    pair_evidence given the vectors) at each same-language threshold, on the training splits."""
     labels = event_labels()
     entries = be.dated(labels)
     rows = []
-    with mock.patch.object(ev, "SAME_LANGUAGE_WEIGHTS", fitted["weights"]), \
-            mock.patch.object(ev, "SAME_LANGUAGE_BIAS", fitted["bias"]):
+    with mock.patch.object(ev, f"{target}_WEIGHTS", fitted["weights"]), \
+            mock.patch.object(ev, f"{target}_BIAS", fitted["bias"]):
         for threshold in thresholds:
-            with mock.patch.object(ev, "SAME_LANGUAGE_THRESHOLD", threshold):
+            with mock.patch.object(ev, f"{target}_THRESHOLD", threshold):
                 predicted = be.detector_pairs(entries)
             for split in SPLITS:
                 s = be.score(predicted, be.gold_pairs(labels, split))
@@ -130,7 +199,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.events_embedding")
     parser.add_argument("--fit", action="store_true",
                         help="also fit the same-language weights with the embedding cosine added")
+    parser.add_argument("--endpoint", help="an OpenAI-compatible base URL to take vectors from "
+                        "instead of WordLlama")
+    parser.add_argument("--model", default="all-MiniLM-L6-v2", help="the endpoint's model name")
+    parser.add_argument("--sweep", action="store_true",
+                        help="with --endpoint: the training-pair threshold sweep")
+    parser.add_argument("--look", action="store_true",
+                        help="with --endpoint: score the held-out fresh split (record it)")
     args = parser.parse_args()
+    if args.endpoint:
+        endpoint(args.endpoint, args.model, args.fit, args.sweep, args.look)
+        return
     features = with_embedding(load_embedder())
     for row in separation(features):
         print(json.dumps(row))
@@ -140,6 +219,26 @@ def main() -> None:
             print(json.dumps(fitted))
             for row in scored(fitted):
                 print(json.dumps(row))
+
+
+def endpoint(base_url: str, model: str, fit: bool, sweep: bool, held_out: bool) -> None:
+    """The endpoint's embedding as digestbot uses it (centred, in units of the batch's scale)."""
+    vectors = endpoint_vectors(base_url, model)
+    with mock.patch.object(ev, "pair_evidence", with_vectors(vectors)):
+        for row in separation(ev.same_language_features):
+            print(json.dumps(row))
+        if fit:
+            fitted = be.fit()
+            print(json.dumps(fitted))
+            for row in scored(fitted, (0.8, 0.9, 0.93, 0.95), target="EMBEDDING"):
+                print(json.dumps(row))
+        if sweep:
+            for row in be.sweep(("EMBEDDING_THRESHOLD", "SAME_SOURCE_THRESHOLD",
+                                 "EMBEDDING_LINK_SHARE")):
+                print(json.dumps(row))
+    if held_out:
+        for row in look(vectors):
+            print(json.dumps(row))
 
 
 if __name__ == "__main__":

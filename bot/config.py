@@ -78,6 +78,8 @@ class SummarizerSettings:
     max_retries: int = 2
     # Stories of one digest sent to the model, fetch-time warming included; 0: 2 × digest.max_items.
     max_model_candidates: int = 0
+    # An embedding model at the same endpoint, for same-event detection; "": offline only.
+    embedding_model: str = ""
 
 
 @dataclass(frozen=True)

@@ -280,6 +280,17 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX articles_feed_published ON articles(feed_id, published);
     """,
+    # what an embeddings endpoint (summarizer.embedding_model) said of an article's title and
+    # lead, kept so each article is embedded once per model and text (bot/summarize/embeddings.py)
+    """
+    CREATE TABLE embeddings (
+        article_id INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (article_id, model)
+    );
+    """,
 ]
 
 

@@ -15,6 +15,31 @@ from storage.base import StoreBase, _dt, _iso, _now
 
 
 class SummariesMixin(StoreBase):
+    def get_embeddings(self, model: str, wanted: Mapping[int, str]) -> dict[int, bytes]:
+        """Stored vectors (packed float32) of `model` for article id → content hash; an article
+        whose text changed since (another hash) has none."""
+        out: dict[int, bytes] = {}
+        ids = sorted(wanted)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            rows = self._all(
+                f"SELECT article_id, content_hash, vector FROM embeddings WHERE model = ? "
+                f"AND article_id IN ({','.join('?' * len(chunk))})",
+                [model, *chunk],
+            )
+            out.update((r["article_id"], r["vector"]) for r in rows
+                       if r["content_hash"] == wanted[r["article_id"]])
+        return out
+
+    def put_embeddings(self, model: str, vectors: Mapping[int, tuple[str, bytes]]) -> None:
+        """Keep article id → (content hash, packed float32 vector) of `model`."""
+        with self.db.conn:
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO embeddings (article_id, model, content_hash, vector) "
+                "VALUES (?,?,?,?)",
+                [(aid, model, h, v) for aid, (h, v) in sorted(vectors.items())],
+            )
+
     def get_summary(
         self, key: str, provider: str, model: str, language: str, kind: str
     ) -> Summary | None:

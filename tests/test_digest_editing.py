@@ -130,7 +130,7 @@ def _pair(store: Store) -> dict[str, Article]:
 def as_one_event(monkeypatch: pytest.MonkeyPatch) -> None:
     """A detector that puts every story of the window into one event (the wiring under test)."""
     monkeypatch.setattr(stories_module, "group_events",
-                        lambda records, window: [tuple(r.id for r in records)])
+                        lambda records, window, vectors=None: [tuple(r.id for r in records)])
 
 
 async def test_the_most_complete_report_represents_the_event_and_lends_its_sentences(

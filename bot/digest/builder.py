@@ -224,11 +224,12 @@ def window_stories(
 
 def _shortlist_events(
     stories: list[Story], feeds: Mapping[int, Feed], settings: Settings, end: datetime,
-    weights: Mapping[str, float],
+    weights: Mapping[str, float], vectors: Mapping[int, Sequence[float]] | None = None,
 ) -> tuple[list[Story], list[Story], list[Story]]:
     """(every story or event, those with something to summarise, the candidates to summarise):
-    pure, so it may run off the event loop."""
-    told = merge_events(stories, feeds, timedelta(hours=settings.digest.event_window_hours))
+    pure, so it may run off the event loop. `vectors`: article id → embedding, when an
+    embeddings endpoint is configured."""
+    told = merge_events(stories, feeds, timedelta(hours=settings.digest.event_window_hours), vectors)
     # A story with nothing beyond its title costs no summary: it is listed as a headline.
     with_text = [s for s in told if s.usable_chars > 0]
     return told, with_text, shortlist(with_text, settings.model_candidates(), end, weights)
@@ -254,8 +255,11 @@ async def build_digest(
     weights = settings.feed_weights()
     # Grouping events and the cheap rank are CPU work over the whole window (seconds for thousands
     # of stories): in a thread, so the event loop goes on answering chats meanwhile.
+    stories = window_stories(store, start, end, feeds)
+    embedder = getattr(summaries, "embedder", None)
+    vectors = await embedder.vectors(store, [s.article for s in stories]) if embedder else None
     told, with_text, pool = await asyncio.to_thread(
-        _shortlist_events, window_stories(store, start, end, feeds), feeds, settings, end, weights
+        _shortlist_events, stories, feeds, settings, end, weights, vectors
     )
     bill = bill if bill is not None else ModelBill(settings.model_candidates())
     by_id = await summarise(pool, summaries, language, bill)

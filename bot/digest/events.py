@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import logging
 import math
+import operator
 import re
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -64,6 +66,33 @@ SAME_LANGUAGE_WEIGHTS: dict[str, float] = {
     "type_shared": -0.647,
 }
 SAME_LANGUAGE_BIAS = -0.763
+# With an embeddings endpoint (summarizer.embedding_model): the same model with one more piece of
+# evidence, "embedding" (embedding_evidence), fitted the same way with all-MiniLM-L6-v2 served
+# behind a local endpoint (`python -m benchmarks.events_embedding --endpoint URL --fit`).
+EMBEDDING_WEIGHTS: dict[str, float] = {
+    "content": 2.521,
+    "cosine": 6.165,
+    "day_conflict": -1.029,
+    "day_shared": -0.365,
+    "embedding": 2.444,
+    "figure_conflict": -2.291,
+    "figure_shared": -0.116,
+    "gap_days": -1.674,
+    "names": 3.141,
+    "names_and_content": 0.66,
+    "same_source": 0.187,
+    "title_cosine": 3.107,
+    "title_only": 1.065,
+    "type_conflict": -1.628,
+    "type_shared": -0.765,
+}
+EMBEDDING_BIAS = -1.394
+# Chosen by the offline rule (`... --endpoint URL --sweep`): the highest training-pair recall with
+# every kind's precision at or above 0.95, ties to the stricter (docs/editing.md).
+EMBEDDING_THRESHOLD = 0.8
+EMBEDDING_LINK_SHARE = 1.0  # with vectors, every pair between two groups must pass to merge them
+EMBEDDING_SAMPLE = 2000  # pairs of the batch that set the scale of "no relation" (embedding_scale)
+EMBEDDING_SCALE = 10.0  # the evidence is in tenths of that scale, like the other features' range
 LINK_SHARE = 0.5  # half the pairs between two groups must pass for them to merge
 RARE_DF_SHARE = 0.05  # candidate pairs must share tokens found in at most 5 % of stories
 MAX_POSTING = 60  # ... and in at most this many: a token in more stories names no one event
@@ -248,17 +277,81 @@ def same_language_features(
 
 
 def _same_language_score(features: dict[str, float]) -> float:
-    z = SAME_LANGUAGE_BIAS + sum(SAME_LANGUAGE_WEIGHTS.get(k, 0.0) * v for k, v in features.items())
+    """The same-language model's probability; the embedding model's when the pair has one."""
+    weights, bias = ((EMBEDDING_WEIGHTS, EMBEDDING_BIAS) if "embedding" in features
+                     else (SAME_LANGUAGE_WEIGHTS, SAME_LANGUAGE_BIAS))
+    z = bias + sum(weights.get(k, 0.0) * v for k, v in features.items())
     return 1.0 / (1.0 + math.exp(-z))
 
 
+def _dot(a: Sequence[float], b: Sequence[float]) -> float:
+    return sum(map(operator.mul, a, b))
+
+
+def centred_units(vectors: Sequence[Sequence[float] | None]) -> list[array[float] | None]:
+    """Each vector made unit length, the batch's mean unit vector taken out, and made unit length
+    again: an embedding model puts every text in one narrow cone, so raw cosines of unrelated
+    stories sit high and differ from model to model; centred, unrelated stories are near 0.
+    A vector of another length than the first, or of no length, stays None. Arrays of doubles:
+    a window of 7,000 stories at 384 dimensions is 21 MB so, 86 MB as lists of floats."""
+    present = [v for v in vectors if v]
+    if len(present) < 2:
+        return [None] * len(vectors)
+    dim = len(present[0])
+    units: list[array[float] | None] = []
+    for v in vectors:
+        norm = math.sqrt(_dot(v, v)) if v and len(v) == dim else 0.0
+        units.append(array("d", (x / norm for x in v)) if v and norm else None)
+    kept = [u for u in units if u is not None]
+    mean = [math.fsum(column) / len(kept) for column in zip(*kept, strict=True)]
+    out: list[array[float] | None] = []
+    for u in units:
+        if u is None:
+            out.append(None)
+            continue
+        c = array("d", map(operator.sub, u, mean))
+        norm = math.sqrt(_dot(c, c))
+        out.append(array("d", (x / norm for x in c)) if norm else None)
+    return out
+
+
+def embedding_scale(units: Sequence[Sequence[float] | None]) -> float:
+    """How far apart unrelated stories of this batch are: the root mean square centred cosine of
+    EMBEDDING_SAMPLE fixed pairs (index arithmetic, so the same batch gives the same scale; nearly
+    all pairs of a window are unrelated). 0.0 when there are fewer than three vectors."""
+    index = [i for i, u in enumerate(units) if u is not None]
+    n = len(index)
+    if n < 3:
+        return 0.0
+    total, count = 0.0, min(EMBEDDING_SAMPLE, n * (n - 1) // 2)
+    for k in range(count):
+        i = k % n
+        j = (i + 1 + (k // n * 7919 + k * 104729) % (n - 1)) % n
+        a, b = units[index[i]], units[index[j]]
+        assert a is not None and b is not None
+        total += _dot(a, b) ** 2
+    return math.sqrt(total / count)
+
+
+def embedding_evidence(a: Sequence[float], b: Sequence[float], scale: float) -> float:
+    """The "embedding" feature of a pair: its centred cosine in units of the batch's scale,
+    divided by EMBEDDING_SCALE (unrelated pairs near 0, one event's reports about 0.5 to 1)."""
+    return _dot(a, b) / scale / EMBEDDING_SCALE
+
+
+Vectors = Mapping[str, Sequence[float]]  # story id (the builder's: its URL) → embedding
+
+
 def pair_evidence(
-    stories: Sequence[EventStory], window: timedelta = DEFAULT_WINDOW
+    stories: Sequence[EventStory], window: timedelta = DEFAULT_WINDOW, vectors: Vectors | None = None
 ) -> dict[tuple[int, int], tuple[dict[str, float], bool]]:
     """(i, j) → (features, cross-language) for every candidate pair (indices into `stories`,
     i < j): within the window, neither a round-up, sharing at least one rare token. Cross-
-    language pairs carry one feature, "coverage"."""
+    language pairs carry one feature, "coverage". With `vectors` (story id → its embedding), a
+    same-language pair whose two stories both have one also carries "embedding"."""
     prepared = [_prepare(s) for s in stories]
+    embedded = centred_units([(vectors or {}).get(str(s.id)) for s in stories])
+    scale = embedding_scale(embedded)
     idfs, rares = _local_idfs(prepared, window)
     units = [_unit(p.vector, idf) for p, idf in zip(prepared, idfs, strict=True)]
     title_units = [_unit(p.title_vector, idf) for p, idf in zip(prepared, idfs, strict=True)]
@@ -291,6 +384,9 @@ def pair_evidence(
             feats = same_language_features(pi, pj, sides[key[0]], sides[key[1]], units[key[0]],
                                            units[key[1]], title_units[key[0]],
                                            title_units[key[1]], idfs[key[0]])
+            ea, eb = embedded[key[0]], embedded[key[1]]
+            if scale and ea is not None and eb is not None:
+                feats["embedding"] = embedding_evidence(ea, eb, scale)
             out[key] = (feats, False)
         else:
             zh, en = (pi, pj) if zi else (pj, pi)
@@ -299,30 +395,36 @@ def pair_evidence(
 
 
 def pair_scores(
-    stories: Sequence[EventStory], window: timedelta = DEFAULT_WINDOW
-) -> dict[tuple[int, int], tuple[float, bool, bool]]:
-    """(i, j) → (score, cross-language, same source) for every candidate pair: the probability
-    from the same-language model, or the cross-language coverage."""
+    stories: Sequence[EventStory], window: timedelta = DEFAULT_WINDOW, vectors: Vectors | None = None
+) -> dict[tuple[int, int], tuple[float, bool, bool, bool]]:
+    """(i, j) → (score, cross-language, same source, embedded) for every candidate pair: the
+    probability from the same-language model (the embedding model's when both stories have a
+    vector: embedded), or the cross-language coverage."""
     out = {}
-    for (i, j), (feats, cross) in pair_evidence(stories, window).items():
+    for (i, j), (feats, cross) in pair_evidence(stories, window, vectors).items():
         same = bool(stories[i].source) and stories[i].source == stories[j].source
-        out[(i, j)] = (feats["coverage"] if cross else _same_language_score(feats), cross, same)
+        score = feats["coverage"] if cross else _same_language_score(feats)
+        out[(i, j)] = (score, cross, same, "embedding" in feats)
     return out
 
 
-def _passes(score: float, cross: bool, same_source: bool = False) -> bool:
+def _passes(score: float, cross: bool, same_source: bool = False, embedded: bool = False) -> bool:
     if cross:
         return score >= CROSS_LANGUAGE_THRESHOLD
-    return score >= (SAME_SOURCE_THRESHOLD if same_source else SAME_LANGUAGE_THRESHOLD)
+    if same_source:
+        return score >= SAME_SOURCE_THRESHOLD
+    return score >= (EMBEDDING_THRESHOLD if embedded else SAME_LANGUAGE_THRESHOLD)
 
 
 def group_events(
-    stories: Sequence[EventStory], window: timedelta = DEFAULT_WINDOW
+    stories: Sequence[EventStory], window: timedelta = DEFAULT_WINDOW, vectors: Vectors | None = None
 ) -> list[tuple[Hashable, ...]]:
     """Groups of story ids that report one event (every story in exactly one group, singletons
-    included), in order of each group's earliest story; the same whatever the input order."""
+    included), in order of each group's earliest story; the same whatever the input order.
+    `vectors` (story id → embedding, from summarizer.embedding_model) sharpen same-language
+    pairs whose two stories both have one."""
     stories = sorted(stories, key=lambda s: (s.published, str(s.id)))
-    scores = pair_scores(stories, window)
+    scores = pair_scores(stories, window, vectors)
     parent = list(range(len(stories)))
     members: dict[int, list[int]] = {i: [i] for i in range(len(stories))}
     times = [s.published.timestamp() for s in stories]
@@ -335,21 +437,24 @@ def group_events(
         return i
 
     def link(a: int, b: int) -> bool:
-        """Average-link: two groups merge when at least LINK_SHARE of the pairs between them pass
-        their threshold and every story of one is within the window of every story of the other."""
+        """Average-link: two groups merge when at least LINK_SHARE (EMBEDDING_LINK_SHARE with
+        vectors) of the pairs between them pass their threshold and every story of one is within the window of every story of the other."""
         ga, gb = members[a], members[b]
         both = ga + gb
         if max(times[i] for i in both) - min(times[i] for i in both) > span:
             return False
         votes = sum(
-            _passes(*scores.get((min(i, j), max(i, j)), (0.0, False, False)))
+            _passes(*scores.get((min(i, j), max(i, j)), (0.0, False, False, False)))
             for i in ga
             for j in gb
         )
-        return votes >= LINK_SHARE * len(ga) * len(gb)
+        return votes >= share * len(ga) * len(gb)
 
-    for (i, j), (score, cross, same) in sorted(scores.items(), key=lambda kv: (-kv[1][0], kv[0])):
-        if not _passes(score, cross, same):
+    # with vectors from the endpoint, its own link share (none came: the offline one)
+    share = EMBEDDING_LINK_SHARE if any(s[3] for s in scores.values()) else LINK_SHARE
+    for (i, j), (score, cross, same, embedded) in sorted(scores.items(),
+                                                         key=lambda kv: (-kv[1][0], kv[0])):
+        if not _passes(score, cross, same, embedded):
             continue
         a, b = find(i), find(j)
         if a == b or not link(a, b):

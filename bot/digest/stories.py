@@ -177,10 +177,14 @@ def merge_event(members: Sequence[Story], feeds: Mapping[int, Feed]) -> Story:
     )
 
 
-def merge_events(told: Sequence[Story], feeds: Mapping[int, Feed], window: timedelta) -> list[Story]:
+def merge_events(
+    told: Sequence[Story], feeds: Mapping[int, Feed], window: timedelta,
+    vectors: Mapping[int, Sequence[float]] | None = None,
+) -> list[Story]:
     """The window's stories with those that report one event merged (bot/digest/events.py decides
     which; each story is known to it by its representative's URL, so the answer does not depend
-    on ids or fetch order). A zero window merges nothing."""
+    on ids or fetch order). A zero window merges nothing. `vectors` (article id → embedding) go
+    to the detector for the representatives that have one."""
     if window <= timedelta(0) or len(told) < 2:
         return list(told)
     by_url = {s.article.url: s for s in told}
@@ -193,8 +197,10 @@ def merge_events(told: Sequence[Story], feeds: Mapping[int, Feed], window: timed
         )
         for s in told
     ]
+    by_rep = {s.article.url: (vectors or {}).get(s.article.id) for s in told}
+    embedded = {url: v for url, v in by_rep.items() if v}
     merged: list[Story] = []
-    for group in group_events(records, window):
+    for group in group_events(records, window, embedded or None):
         members = [by_url[str(u)] for u in group]
         event = merge_event(members, feeds)
         # An event with nothing to summarise is listed as headlines, which show no other outlets:

@@ -12,6 +12,7 @@ from bot.locks import KeyedLocks
 from bot.models import Article, Summary
 from bot.summarize import extractive
 from bot.summarize.cache import summary_key
+from bot.summarize.embeddings import Embedder
 from bot.summarize.offload import OfflineRunner
 from bot.summarize.openai_provider import (
     ClientFactory,
@@ -82,6 +83,8 @@ class SummaryService:
             "completion_tokens": 0, "repaired": 0, "over_budget": 0,
         }
         self.model: OpenAISummarizer | None = None
+        # Same-event detection's embeddings (summarizer.embedding_model), with the model's endpoint.
+        self.embedder: Embedder | None = None
         if cfg.provider == "openai":
             key = secret(cfg.api_key_env)
             if key is None and client_factory is None:
@@ -91,6 +94,8 @@ class SummaryService:
                 )
             else:
                 self.model = OpenAISummarizer(settings, key, client_factory)
+                if cfg.embedding_model:
+                    self.embedder = Embedder(cfg, key, client_factory)
 
     @property
     def stats(self) -> dict[str, int]:
@@ -108,6 +113,8 @@ class SummaryService:
         self.offline.close()
         if self.model is not None:
             await self.model.aclose()
+        if self.embedder is not None:
+            await self.embedder.aclose()
 
     async def summarize_many(
         self, articles: Sequence[Article], language: str, kind: str = "points", *,

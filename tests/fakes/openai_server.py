@@ -10,15 +10,21 @@ Usage:
         fake.point_suffix = " http://x.example"  # appended to the first point (a hijacked model)
         ...
         fake.calls, fake.requests             # call count and the JSON bodies received
+        fake.embedding_mode = "valid"         # /embeddings: or "500", "short" (one vector too few)
+        fake.embedding_requests               # the JSON bodies /embeddings received
 
 "valid" answers are built from the request: the first sentences of the delimited article (prefixed
 so they are in the digest language), the first section of the schema's enum, usage included.
+/embeddings answers with a vector per input: its words hashed into EMBEDDING_DIM counts, so texts
+that share words point the same way (what a real model does for same-event reports, roughly).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import math
 import re
 import time
 from typing import Any
@@ -29,6 +35,16 @@ from fakes.loopback import LoopbackServer
 
 BEGIN, END = "<<<ARTICLE_BEGIN>>>", "<<<ARTICLE_END>>>"
 MODES = ("valid", "malformed", "prose", "bad_fields", "429", "500", "sloppy", "no_points")
+EMBEDDING_DIM = 64
+
+
+def hashed_vector(text: str) -> list[float]:
+    """Words (and CJK characters) hashed into EMBEDDING_DIM buckets, unit length."""
+    counts = [0.0] * EMBEDDING_DIM
+    for word in re.findall(r"[a-z0-9]+|[\u4e00-\u9fff]", text.lower()):
+        counts[hashlib.sha1(word.encode()).digest()[0] % EMBEDDING_DIM] += 1.0
+    norm = math.sqrt(sum(c * c for c in counts)) or 1.0
+    return [c / norm for c in counts]
 
 
 class FakeOpenAI(LoopbackServer):
@@ -43,10 +59,14 @@ class FakeOpenAI(LoopbackServer):
         self.retry_after = "0"
         self.calls = 0
         self.requests: list[dict[str, Any]] = []
+        self.embedding_mode = "valid"
+        self.embedding_requests: list[dict[str, Any]] = []
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._handle)
         app.router.add_post("/chat/completions", self._handle)
+        app.router.add_post("/v1/embeddings", self._embeddings)
+        app.router.add_post("/embeddings", self._embeddings)
 
     @property
     def base_url(self) -> str:
@@ -100,6 +120,23 @@ class FakeOpenAI(LoopbackServer):
                 },
             }
         )
+
+    async def _embeddings(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.embedding_requests.append(body)
+        if self.embedding_mode == "500":
+            return web.json_response(
+                {"error": {"message": "internal error", "type": "server_error"}}, status=500
+            )
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        if self.embedding_mode == "short":
+            texts = texts[:-1]
+        return web.json_response({
+            "object": "list", "model": body.get("model", "fake"),
+            "data": [{"object": "embedding", "index": i, "embedding": hashed_vector(t)}
+                     for i, t in enumerate(texts)],
+            "usage": {"prompt_tokens": len(texts), "total_tokens": len(texts)},
+        })
 
     def _content(self, body: dict[str, Any]) -> str:
         if self.mode == "malformed":
