@@ -239,12 +239,10 @@ def training_gold(labels: EventLabels) -> Gold:
                 {k: set().union(*(g.negatives[k] for g in parts)) for k in KINDS})
 
 
-def sweep(names: tuple[str, str, str] = ("SAME_LANGUAGE_THRESHOLD", "SAME_SOURCE_THRESHOLD",
-                                         "LINK_SHARE")) -> list[dict[str, Any]]:
+def sweep() -> list[dict[str, Any]]:
     """Training-pair precision/recall for a grid of thresholds and link shares (how the shipped
-    ones were chosen; training_gold), set in bot/digest/events.py under `names` (the embedding
-    model's: EMBEDDING_THRESHOLD and EMBEDDING_LINK_SHARE). The pair scores are computed once:
-    only the grouping changes along the grid."""
+    ones were chosen; training_gold). The pair scores are computed once: only the grouping
+    changes along the grid."""
     labels = event_labels()
     entries = dated(labels)
     gold = training_gold(labels)
@@ -262,8 +260,9 @@ def sweep(names: tuple[str, str, str] = ("SAME_LANGUAGE_THRESHOLD", "SAME_SOURCE
             for link in (0.5, 0.75, 1.0)]
     with mock.patch.object(ev, "pair_scores", cached):
         for same, own, link in grid:
-            with mock.patch.object(ev, names[0], same), mock.patch.object(ev, names[1], own), \
-                    mock.patch.object(ev, names[2], link):
+            with mock.patch.object(ev, "SAME_LANGUAGE_THRESHOLD", same), \
+                    mock.patch.object(ev, "SAME_SOURCE_THRESHOLD", own), \
+                    mock.patch.object(ev, "LINK_SHARE", link):
                 s = score(detector_pairs(entries), gold)
             rows.append({"same": same, "same_source": own, "link_share": link,
                          **{f"{k}_{m}": round(s[k][m], 3) for k in (*KINDS, "all")

@@ -10,12 +10,13 @@
     python -m benchmarks.events_embedding           # separation of each evidence (AUC), ~30 s
     python -m benchmarks.events_embedding --fit     # the weight the fit gives it, ~5 min
     python -m benchmarks.events_embedding --endpoint http://127.0.0.1:PORT/v1 --model NAME \
-        [--fit] [--sweep] [--look]
+        [--fit] [--floor] [--look]
 
-Separation, the fit and the sweep (thresholds and link shares with the shipped EMBEDDING_WEIGHTS,
-as `python -m benchmarks.events --sweep` does offline) read the training pairs only. `--look` scores the held-out fresh split
-with the shipped EMBEDDING_WEIGHTS (bot/digest/events.py) beside the offline detector: run it
-once, after the weights are committed, and record it in docs/editing.md.
+Separation, the fit (the weight the endpoint's evidence gets beside the rest) and the floor
+(the smallest "embedding" evidence of a real training positive pair, and the shipped
+EMBEDDING_FLOOR's rule: the largest multiple of 0.05 at or below it) read the training pairs
+only. `--look` scores the held-out fresh split with the shipped EMBEDDING_FLOOR beside the
+offline detector: run it once, after the floor is committed, and record it in docs/editing.md.
 
 WordLlama's 256-dimension model (token embeddings averaged over the title and lead) is read
 straight from the files in its wheel: the package's own loader looks for the tokenizer in the
@@ -28,6 +29,7 @@ import argparse
 import asyncio
 import bisect
 import json
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -90,8 +92,8 @@ def endpoint_vectors(base_url: str, model: str) -> dict[str, Sequence[float]]:
 
 
 def with_vectors(vectors: dict[str, Sequence[float]]) -> Callable[..., Any]:
-    """ev.pair_evidence that is given `vectors` whenever its caller gives none (so the fit, the
-    sweep and the detector all see the embedding)."""
+    """ev.pair_evidence that is given `vectors` whenever its caller gives none (so the fit and
+    the detector both see the embedding)."""
     original = ev.pair_evidence
 
     def evidence(stories: Any, window: Any = ev.DEFAULT_WINDOW, given: Any = None) -> Any:
@@ -101,8 +103,8 @@ def with_vectors(vectors: dict[str, Sequence[float]]) -> Callable[..., Any]:
 
 
 def look(vectors: dict[str, Sequence[float]]) -> list[dict[str, Any]]:
-    """Held-out fresh split: the offline detector and the one with the shipped embedding
-    weights, pairwise precision / recall per kind."""
+    """Held-out fresh split: the offline detector and the one with the endpoint's vectors (the
+    shipped EMBEDDING_FLOOR), pairwise precision / recall per kind."""
     labels = event_labels()
     entries = be.dated(labels)
     gold = be.gold_pairs(labels, "fresh")
@@ -174,18 +176,17 @@ def separation(features: Callable[..., dict[str, float]]) -> list[dict[str, Any]
     return rows
 
 
-def scored(fitted: dict[str, Any], thresholds: Sequence[float] = (0.93, 0.95),
-           target: str = "SAME_LANGUAGE") -> list[dict[str, Any]]:
-    """Pairwise precision / recall of the detector with the fitted weights put in `target`'s
-    place (SAME_LANGUAGE: call with same_language_features patched; EMBEDDING: with
-    pair_evidence given the vectors) at each same-language threshold, on the training splits."""
+def scored(fitted: dict[str, Any], thresholds: Sequence[float] = (0.93, 0.95)) -> list[dict[str, Any]]:
+    """Pairwise precision / recall of the detector with the fitted weights (embedding included;
+    call with same_language_features patched) at each same-language threshold, on the training
+    splits."""
     labels = event_labels()
     entries = be.dated(labels)
     rows = []
-    with mock.patch.object(ev, f"{target}_WEIGHTS", fitted["weights"]), \
-            mock.patch.object(ev, f"{target}_BIAS", fitted["bias"]):
+    with mock.patch.object(ev, "SAME_LANGUAGE_WEIGHTS", fitted["weights"]), \
+            mock.patch.object(ev, "SAME_LANGUAGE_BIAS", fitted["bias"]):
         for threshold in thresholds:
-            with mock.patch.object(ev, f"{target}_THRESHOLD", threshold):
+            with mock.patch.object(ev, "SAME_LANGUAGE_THRESHOLD", threshold):
                 predicted = be.detector_pairs(entries)
             for split in SPLITS:
                 s = be.score(predicted, be.gold_pairs(labels, split))
@@ -202,13 +203,13 @@ def main() -> None:
     parser.add_argument("--endpoint", help="an OpenAI-compatible base URL to take vectors from "
                         "instead of WordLlama")
     parser.add_argument("--model", default="all-MiniLM-L6-v2", help="the endpoint's model name")
-    parser.add_argument("--sweep", action="store_true",
-                        help="with --endpoint: the training-pair threshold sweep")
+    parser.add_argument("--floor", action="store_true",
+                        help="with --endpoint: the embedding floor's rule on the training pairs")
     parser.add_argument("--look", action="store_true",
                         help="with --endpoint: score the held-out fresh split (record it)")
     args = parser.parse_args()
     if args.endpoint:
-        endpoint(args.endpoint, args.model, args.fit, args.sweep, args.look)
+        endpoint(args.endpoint, args.model, args.fit, args.floor, args.look)
         return
     features = with_embedding(load_embedder())
     for row in separation(features):
@@ -221,21 +222,34 @@ def main() -> None:
                 print(json.dumps(row))
 
 
-def endpoint(base_url: str, model: str, fit: bool, sweep: bool, held_out: bool) -> None:
+def floor(vectors: dict[str, Sequence[float]]) -> dict[str, Any]:
+    """The smallest "embedding" evidence of a real training positive pair (be.FIT_SPLITS) per
+    language, and the floor the rule gives: the largest multiple of 0.05 at or below all of
+    them, so that no such pair would be kept apart."""
+    labels = event_labels()
+    stories = be.stories(be.dated(labels))
+    keys = [s.id for s in stories]
+    evidence = ev.pair_evidence(stories, be.WINDOW, vectors)
+    gold = be.training_gold(labels)
+    lowest = {}
+    for kind in ("en", "zh"):
+        values = [f["embedding"] for (i, j), (f, cross) in evidence.items()
+                  if not cross and frozenset((keys[i], keys[j])) in gold.positives[kind]]
+        lowest[kind] = round(min(values), 3)
+    return {"lowest_positive": lowest,
+            "floor": math.floor(min(lowest.values()) / 0.05 + 1e-9) * 0.05}
+
+
+def endpoint(base_url: str, model: str, fit: bool, with_floor: bool, held_out: bool) -> None:
     """The endpoint's embedding as digestbot uses it (centred, in units of the batch's scale)."""
     vectors = endpoint_vectors(base_url, model)
     with mock.patch.object(ev, "pair_evidence", with_vectors(vectors)):
         for row in separation(ev.same_language_features):
             print(json.dumps(row))
         if fit:
-            fitted = be.fit()
-            print(json.dumps(fitted))
-            for row in scored(fitted, (0.8, 0.9, 0.93, 0.95), target="EMBEDDING"):
-                print(json.dumps(row))
-        if sweep:
-            for row in be.sweep(("EMBEDDING_THRESHOLD", "SAME_SOURCE_THRESHOLD",
-                                 "EMBEDDING_LINK_SHARE")):
-                print(json.dumps(row))
+            print(json.dumps(be.fit()))
+    if with_floor:
+        print(json.dumps(floor(vectors)))
     if held_out:
         for row in look(vectors):
             print(json.dumps(row))

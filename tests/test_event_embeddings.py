@@ -74,22 +74,27 @@ def test_a_pair_carries_the_embedding_only_when_both_stories_have_a_vector() -> 
     assert all("embedding" not in f for f, _ in ev.pair_evidence(stories).values())
 
 
-def test_agreeing_vectors_join_a_pair_the_words_leave_apart_and_opposed_ones_split_one() -> None:
-    """Two Galaxy reports the offline evidence scores just under its threshold are one event when
-    the endpoint says their texts mean the same; two reports it merges are kept apart when the
-    endpoint puts them at opposite ends."""
+def test_the_embedding_keeps_apart_what_it_finds_unrelated_and_never_joins() -> None:
+    """Two reports the words join stay one event when the endpoint agrees and are kept apart
+    when it finds them unrelated; two the words leave apart stay apart however alike the
+    endpoint finds them (a false merge hides a story: the embedding may only veto)."""
     fx = _fixtures()
     stories = list(fx.values())
     offline = ev.group_events(stories)
     assert "h-1-gal-b" not in _group_of(offline, "h-1-gal-a")
     assert "f-a23-zh2" in _group_of(offline, "f-a23-zh1")
-    vectors = _random_vectors([str(s.id) for s in stories])
+    assert "f-b18-zh2" in _group_of(offline, "f-b18-zh1")
+    vectors = _random_vectors([str(s.id) for s in stories])  # unrelated, but for these:
     vectors["h-1-gal-b"] = list(vectors["h-1-gal-a"])
-    vectors["f-a23-zh2"] = [-x for x in vectors["f-a23-zh1"]]
+    vectors["f-b18-zh2"] = [x + 0.1 for x in vectors["f-b18-zh1"]]
     sharpened = ev.group_events(stories, vectors=vectors)
-    assert "h-1-gal-b" in _group_of(sharpened, "h-1-gal-a")
+    assert "h-1-gal-b" not in _group_of(sharpened, "h-1-gal-a")
     assert "f-a23-zh2" not in _group_of(sharpened, "f-a23-zh1")
+    assert "f-b18-zh2" in _group_of(sharpened, "f-b18-zh1")
     assert sharpened == ev.group_events(stories[::-1], vectors=vectors)  # order-free still
+    scores = ev.pair_scores(sorted(stories, key=lambda s: (s.published, str(s.id))), vectors=vectors)
+    assert max(score for score, cross, _same in scores.values() if not cross) > 0.93
+    assert ev.group_events(stories, vectors={}) == offline  # no vectors: offline exactly
 
 
 # ---------------------------------------------------------------- the client

@@ -66,31 +66,13 @@ SAME_LANGUAGE_WEIGHTS: dict[str, float] = {
     "type_shared": -0.647,
 }
 SAME_LANGUAGE_BIAS = -0.763
-# With an embeddings endpoint (summarizer.embedding_model): the same model with one more piece of
-# evidence, "embedding" (embedding_evidence), fitted the same way with all-MiniLM-L6-v2 served
-# behind a local endpoint (`python -m benchmarks.events_embedding --endpoint URL --fit`).
-EMBEDDING_WEIGHTS: dict[str, float] = {
-    "content": 2.521,
-    "cosine": 6.165,
-    "day_conflict": -1.029,
-    "day_shared": -0.365,
-    "embedding": 2.444,
-    "figure_conflict": -2.291,
-    "figure_shared": -0.116,
-    "gap_days": -1.674,
-    "names": 3.141,
-    "names_and_content": 0.66,
-    "same_source": 0.187,
-    "title_cosine": 3.107,
-    "title_only": 1.065,
-    "type_conflict": -1.628,
-    "type_shared": -0.765,
-}
-EMBEDDING_BIAS = -1.394
-# Chosen by the offline rule (`... --endpoint URL --sweep`): the highest training-pair recall with
-# every kind's precision at or above 0.95, ties to the stricter (docs/editing.md).
-EMBEDDING_THRESHOLD = 0.8
-EMBEDDING_LINK_SHARE = 1.0  # with vectors, every pair between two groups must pass to merge them
+# With an embeddings endpoint (summarizer.embedding_model) the embedding can only keep apart: a
+# same-language pair whose "embedding" evidence (embedding_evidence) is below this floor is not
+# one event, whatever the words say. The largest multiple of 0.05 at or below every real training
+# positive's evidence with all-MiniLM-L6-v2 served locally (0.217; `python -m
+# benchmarks.events_embedding --endpoint URL --floor`); a model fitted with it merged more and
+# did worse on the held-out split (docs/editing.md, look 5).
+EMBEDDING_FLOOR = 0.2
 EMBEDDING_SAMPLE = 2000  # pairs of the batch that set the scale of "no relation" (embedding_scale)
 EMBEDDING_SCALE = 10.0  # the evidence is in tenths of that scale, like the other features' range
 LINK_SHARE = 0.5  # half the pairs between two groups must pass for them to merge
@@ -277,10 +259,10 @@ def same_language_features(
 
 
 def _same_language_score(features: dict[str, float]) -> float:
-    """The same-language model's probability; the embedding model's when the pair has one."""
-    weights, bias = ((EMBEDDING_WEIGHTS, EMBEDDING_BIAS) if "embedding" in features
-                     else (SAME_LANGUAGE_WEIGHTS, SAME_LANGUAGE_BIAS))
-    z = bias + sum(weights.get(k, 0.0) * v for k, v in features.items())
+    """The same-language model's probability (0.0 for a pair the embedding keeps apart)."""
+    if features.get("embedding", EMBEDDING_FLOOR) < EMBEDDING_FLOOR:
+        return 0.0
+    z = SAME_LANGUAGE_BIAS + sum(SAME_LANGUAGE_WEIGHTS.get(k, 0.0) * v for k, v in features.items())
     return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -396,24 +378,21 @@ def pair_evidence(
 
 def pair_scores(
     stories: Sequence[EventStory], window: timedelta = DEFAULT_WINDOW, vectors: Vectors | None = None
-) -> dict[tuple[int, int], tuple[float, bool, bool, bool]]:
-    """(i, j) → (score, cross-language, same source, embedded) for every candidate pair: the
-    probability from the same-language model (the embedding model's when both stories have a
-    vector: embedded), or the cross-language coverage."""
+) -> dict[tuple[int, int], tuple[float, bool, bool]]:
+    """(i, j) → (score, cross-language, same source) for every candidate pair: the probability
+    from the same-language model (0.0 when the embedding keeps the pair apart), or the
+    cross-language coverage."""
     out = {}
     for (i, j), (feats, cross) in pair_evidence(stories, window, vectors).items():
         same = bool(stories[i].source) and stories[i].source == stories[j].source
-        score = feats["coverage"] if cross else _same_language_score(feats)
-        out[(i, j)] = (score, cross, same, "embedding" in feats)
+        out[(i, j)] = (feats["coverage"] if cross else _same_language_score(feats), cross, same)
     return out
 
 
-def _passes(score: float, cross: bool, same_source: bool = False, embedded: bool = False) -> bool:
+def _passes(score: float, cross: bool, same_source: bool = False) -> bool:
     if cross:
         return score >= CROSS_LANGUAGE_THRESHOLD
-    if same_source:
-        return score >= SAME_SOURCE_THRESHOLD
-    return score >= (EMBEDDING_THRESHOLD if embedded else SAME_LANGUAGE_THRESHOLD)
+    return score >= (SAME_SOURCE_THRESHOLD if same_source else SAME_LANGUAGE_THRESHOLD)
 
 
 def group_events(
@@ -421,8 +400,8 @@ def group_events(
 ) -> list[tuple[Hashable, ...]]:
     """Groups of story ids that report one event (every story in exactly one group, singletons
     included), in order of each group's earliest story; the same whatever the input order.
-    `vectors` (story id → embedding, from summarizer.embedding_model) sharpen same-language
-    pairs whose two stories both have one."""
+    `vectors` (story id → embedding, from summarizer.embedding_model) keep apart same-language
+    pairs whose two stories both have one and whose texts the embedding finds unrelated."""
     stories = sorted(stories, key=lambda s: (s.published, str(s.id)))
     scores = pair_scores(stories, window, vectors)
     parent = list(range(len(stories)))
@@ -437,24 +416,21 @@ def group_events(
         return i
 
     def link(a: int, b: int) -> bool:
-        """Average-link: two groups merge when at least LINK_SHARE (EMBEDDING_LINK_SHARE with
-        vectors) of the pairs between them pass their threshold and every story of one is within the window of every story of the other."""
+        """Average-link: two groups merge when at least LINK_SHARE of the pairs between them pass
+        their threshold and every story of one is within the window of every story of the other."""
         ga, gb = members[a], members[b]
         both = ga + gb
         if max(times[i] for i in both) - min(times[i] for i in both) > span:
             return False
         votes = sum(
-            _passes(*scores.get((min(i, j), max(i, j)), (0.0, False, False, False)))
+            _passes(*scores.get((min(i, j), max(i, j)), (0.0, False, False)))
             for i in ga
             for j in gb
         )
-        return votes >= share * len(ga) * len(gb)
+        return votes >= LINK_SHARE * len(ga) * len(gb)
 
-    # with vectors from the endpoint, its own link share (none came: the offline one)
-    share = EMBEDDING_LINK_SHARE if any(s[3] for s in scores.values()) else LINK_SHARE
-    for (i, j), (score, cross, same, embedded) in sorted(scores.items(),
-                                                         key=lambda kv: (-kv[1][0], kv[0])):
-        if not _passes(score, cross, same, embedded):
+    for (i, j), (score, cross, same) in sorted(scores.items(), key=lambda kv: (-kv[1][0], kv[0])):
+        if not _passes(score, cross, same):
             continue
         a, b = find(i), find(j)
         if a == b or not link(a, b):
