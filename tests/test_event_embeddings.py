@@ -218,9 +218,18 @@ async def test_the_builder_embeds_the_window_and_goes_on_offline_when_the_endpoi
     assert results["embedded"].items() and results["failing"].items()
 
 
-def test_the_config_names_the_embedding_model() -> None:
+def test_the_config_names_the_embedding_model(caplog: pytest.LogCaptureFixture) -> None:
     from bot.config import parse_settings
 
     assert parse_settings({}).summarizer.embedding_model == ""
-    assert parse_settings({"summarizer": {"embedding_model": "text-embedding-3-small"}}
-                          ).summarizer.embedding_model == "text-embedding-3-small"
+    named = parse_settings({"summarizer": {"embedding_model": "text-embedding-3-small"}})
+    assert named.summarizer.embedding_model == "text-embedding-3-small"
+    store = Store(":memory:")
+    try:  # offline summariser: no embedder, and the operator is told why
+        with caplog.at_level(logging.WARNING, logger="bot.summarize.service"):
+            service = SummaryService(store, named)
+        assert service.embedder is None
+        assert any("needs provider" in r.getMessage() for r in caplog.records)
+        service.offline.close()
+    finally:
+        store.close()

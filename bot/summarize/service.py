@@ -96,6 +96,9 @@ class SummaryService:
                 self.model = OpenAISummarizer(settings, key, client_factory)
                 if cfg.embedding_model:
                     self.embedder = Embedder(cfg, key, client_factory)
+        elif cfg.embedding_model:
+            log.warning("summarizer.embedding_model %r needs provider = \"openai\"; same-event "
+                        "detection stays offline", cfg.embedding_model)
 
     @property
     def stats(self) -> dict[str, int]:
