@@ -253,11 +253,12 @@ async def build_digest(
     start, end = digest_window(settings, day, now)
     feeds = {f.id: f for f in store.list_feeds(include_disabled=True)}
     weights = settings.feed_weights()
-    # Grouping events and the cheap rank are CPU work over the whole window (seconds for thousands
-    # of stories): in a thread, so the event loop goes on answering chats meanwhile.
     stories = window_stories(store, start, end, feeds)
+    # With summarizer.embedding_model: a vector per story, each article fetched once (stored).
     embedder = getattr(summaries, "embedder", None)
     vectors = await embedder.vectors(store, [s.article for s in stories]) if embedder else None
+    # Grouping events and the cheap rank are CPU work over the whole window (seconds for thousands
+    # of stories): in a thread, so the event loop goes on answering chats meanwhile.
     told, with_text, pool = await asyncio.to_thread(
         _shortlist_events, stories, feeds, settings, end, weights, vectors
     )

@@ -2,10 +2,10 @@
 
 With `summarizer.embedding_model` set (and the summarizer's base URL and key), the builder asks
 the endpoint for one vector per story of the window: its title and lead, the text the offline
-detector reads (bot/digest/events.py, which turns them into one more piece of evidence). Each
-article is embedded once per model and text: vectors are kept in the store. Requests carry up to
-BATCH texts; each request is recorded in the store's model_calls (so `digestbot status` counts
-them). An endpoint that fails (HTTP error, time-out, a reply of the wrong shape) is recorded and
+detector reads (bot/digest/events.py, which keeps apart the same-language pairs whose vectors
+say unrelated, however alike their words). Each article is embedded once per model and text:
+vectors are kept in the store. Requests carry up to BATCH texts; each request is recorded in the
+store's model_calls (so `digestbot status` counts them). An endpoint that fails (HTTP error, time-out, a reply of the wrong shape) is recorded and
 logged in one line without its message (SDK messages can carry keys); no more requests are made
 for that build and the stories it did not embed are compared offline: the digest does not fail
 because of it.
