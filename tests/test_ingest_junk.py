@@ -96,6 +96,23 @@ def test_boilerplate_is_what_a_feed_repeats() -> None:
     assert cleaned[4] == "A different body.\nShared by two entries only."  # twice is not "many"
 
 
+def test_a_label_a_feed_opens_its_entries_with_is_cut_and_what_it_introduces_stays() -> None:
+    letters = ["writers block", "fair use rulings", "a new buildathon", "practice projects"]
+    entries = [(f"Issue {n}", f"The Batch AI News and Insights: A letter on {w}.\nNews about {w}.")
+               for n, w in enumerate(letters)]
+    entries.append(("Odd", "Update: the company said it would respond. | Note: kept"))
+    entries += [(f"Plain {n}", f"Body {n} without a label.") for n in range(5)]
+    repeated = repeated_fragments(entries)
+    cleaned = [strip_repeated(text, title, repeated) for title, text in entries]
+    assert cleaned[0] == "A letter on writers block.\nNews about writers block."
+    assert cleaned[4] == entries[4][1]  # a label one entry uses is part of its text
+    # a label must open a fifth of the feed's entries: 4 of 30 is too few
+    sparse = entries[:4] + [(f"More {n}", f"Body {n}.") for n in range(26)]
+    assert strip_repeated(entries[0][1], "Issue 0", repeated_fragments(sparse)) == entries[0][1]
+    # a fragment that is nothing but the label stays as it is
+    assert strip_repeated("The Batch AI News and Insights:", "x", repeated) == "The Batch AI News and Insights:"
+
+
 def test_a_long_paragraph_in_few_entries_is_not_boilerplate() -> None:
     paragraph = "A long paragraph that two updates of one story share word for word. " * 4
     entries = [(f"Update {n}", f"Update {n} text.\n{paragraph}") for n in range(3)]

@@ -13,6 +13,13 @@ Measured on ../shared/corpus/feeds (45 feeds, 3,543 entries; see docs/architectu
 repeated fragment there is at most 100 characters long, and at MIN_ENTRIES = 3 what is caught is
 templates, sponsor lines, share prompts, related-article lists and counters, while the real
 paragraphs two entries of one feed share (leiphone: 2 of 20) stay.
+
+A feed may also open its fragments with its own label: "The Batch AI News and Insights: <the
+letter>", "DeepSeek news: <the news>". A lead-in of at most LABEL_CHARS characters before a
+colon that starts fragments of at least MIN_ENTRIES entries and LABEL_SHARE of them is the
+feed's, and is cut off; the rest of the fragment stays (it is the story). In the corpus: The Batch
+(124 and 61 of its entries, two spellings), DeepSeek's news feed (14), Hacker News's "Article
+URL" and "Score" lines.
 """
 
 from __future__ import annotations
@@ -27,11 +34,23 @@ log = logging.getLogger(__name__)
 MIN_ENTRIES = 3
 LONG_CHARS = 160
 LONG_SHARE = 0.3
+LABEL_CHARS = 60
+LABEL_SHARE = 0.2
 
 _PIPE = re.compile(r"\s+[|｜]\s+|^[|｜]\s*|\s*[|｜]$")
 _DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
 _TITLE = "\x00"
+_LABEL = re.compile(rf"^([^:：\n]{{3,{LABEL_CHARS}}}?)\s*[:：]\s+(?=\S)")
+_LABEL_KEY = "\x01"  # label keys live beside fragment keys, marked so they never clash
+
+
+def _label(fragment: str) -> tuple[str, str] | None:
+    """(the label's key, the fragment after it) when the fragment opens with "Label: "."""
+    m = _LABEL.match(fragment)
+    if m is None:
+        return None
+    return _LABEL_KEY + _SPACE.sub(" ", m.group(1)).strip().casefold(), fragment[m.end():]
 
 
 def _key(fragment: str, title: str) -> str:
@@ -51,7 +70,9 @@ def repeated_fragments(entries: Iterable[tuple[str, str]]) -> frozenset[str]:
     total = 0
     for title, text in entries:
         total += 1
-        keys = {_key(fragment, title) for line in text.split("\n") for fragment in _fragments(line)}
+        fragments = [fragment for line in text.split("\n") for fragment in _fragments(line)]
+        keys = {_key(fragment, title) for fragment in fragments}
+        keys |= {label[0] for fragment in fragments if (label := _label(fragment))}
         seen.update(k for k in keys if k)
     if total < MIN_ENTRIES:
         return frozenset()
@@ -61,13 +82,22 @@ def repeated_fragments(entries: Iterable[tuple[str, str]]) -> frozenset[str]:
             continue
         if len(key) > LONG_CHARS and count < LONG_SHARE * total:
             continue
+        if key.startswith(_LABEL_KEY) and count < LABEL_SHARE * total:
+            continue
         out.add(key)
     return frozenset(out)
 
 
+def _unlabelled(fragment: str, boilerplate: frozenset[str]) -> str:
+    """The fragment without its opening label when that label is the feed's."""
+    label = _label(fragment)
+    return label[1] if label is not None and label[0] in boilerplate else fragment
+
+
 def strip_repeated(text: str, title: str, boilerplate: frozenset[str]) -> str:
     """The text without the feed's boilerplate fragments (other fragments of a line stay, joined
-    as they were) and without lines that only repeat the title."""
+    as they were), without its labels before what they introduce, and without lines that only
+    repeat the title."""
     if not text:
         return text
     own_title = _key(title, title) if title else ""
@@ -79,8 +109,9 @@ def strip_repeated(text: str, title: str, boilerplate: frozenset[str]) -> str:
             continue
         keys = [_key(p, title) for p in parts]
         kept = [p for p, k in zip(parts, keys, strict=True) if k not in boilerplate and k != own_title]
-        if len(kept) == len(parts):
+        unlabelled = [_unlabelled(p, boilerplate) for p in kept]
+        if unlabelled == parts:
             out.append(line)
-        elif kept:
-            out.append(" | ".join(kept))
+        elif unlabelled:
+            out.append(" | ".join(unlabelled))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
