@@ -575,7 +575,8 @@ HOW = {
             "(`bot.ingest.parse.clean_entry_texts` and math rendering). Junk is counted with markers written "
             "apart from the cleaning rules (aggregator suffix, feed footer, script, tag list, byline, image "
             "credit, escaped LaTeX, counter, follow prompt); content dropped = non-junk lines of the raw text "
-            "missing from the cleaned text (listed by `python -m benchmarks.junk --show N` and read).",
+            "missing from the cleaned text, or only the opening label of a line kept without it (listed by "
+            "`python -m benchmarks.junk --show N` and read).",
     "sections": "`bot.digest.sections.classify` with the default sections and no feed hint (the feed's name and "
                 "its lean — the model's mean probabilities over the feed's 30 latest entries in the corpus file "
                 "up to the item — are given, as in the builder), on the held-out splits of "

@@ -64,9 +64,16 @@ def _content_lines(text: str) -> list[str]:
 
 
 def lost_lines(raw: str, clean: str) -> list[str]:
-    """The raw text's content lines that the cleaned text no longer holds."""
+    """The raw text's content lines that the cleaned text no longer holds. A line the cleaned
+    text holds without its opening "Label: " lost only that label, which is what is listed."""
     kept = {line.strip() for line in clean.split("\n")}
-    return [line for line in _content_lines(raw) if line not in kept and line not in clean]
+    out = []
+    for line in _content_lines(raw):
+        if line in kept or line in clean:
+            continue
+        label, colon, rest = line.partition(": ")
+        out.append(f"{label}:" if colon and len(label) <= 60 and rest and rest in clean else line)
+    return out
 
 
 def run(show: int = 0, limit: int | None = None) -> dict[str, Any]:

@@ -233,3 +233,14 @@ async def test_an_entry_left_a_stub_by_cleaning_gets_its_page(corpus: Path) -> N
     assert all(a.text_origin == "page" and "forecasters" in a.text and "subscriber" not in a.text
                for a in articles)
     store.close()
+
+
+def test_the_junk_benchmark_counts_a_cut_label_as_the_label_only() -> None:
+    """benchmarks/junk.py's "content dropped": a line kept without its label lost the label, not
+    the line; a line gone is gone whole."""
+    from benchmarks.junk import lost_lines
+
+    raw = "The Batch AI News and Insights: A letter on writers block.\nA paragraph that was cut."
+    clean = "A letter on writers block."
+    assert lost_lines(raw, clean) == ["The Batch AI News and Insights:", "A paragraph that was cut."]
+    assert lost_lines(raw, raw) == []
