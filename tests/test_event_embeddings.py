@@ -142,6 +142,13 @@ async def test_each_article_is_embedded_once_in_batches_and_again_when_its_text_
             assert len(fake.embedding_requests) == 2
             assert again[articles[3].id] == pytest.approx(got[articles[3].id], abs=1e-6)
 
+            blank = store.add_article(NewArticle(
+                feed_id=articles[0].feed_id, url="https://news.example/blank", title=" ",
+                source="News", published=NOW, language="en", text="", original_chars=0,
+                content_hash="blank"), at=NOW)
+            assert blank.id not in await embedder.vectors(store, [blank])  # nothing to embed
+            assert len(fake.embedding_requests) == 2
+
             store.update_article_text(articles[3].id, "Another text entirely.", 22, "h-new")
             changed = store.get_article(articles[3].id)
             assert changed is not None

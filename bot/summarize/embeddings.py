@@ -70,7 +70,6 @@ class Embedder:
         self._client: Any = None
         self.requests = 0  # made by this process
         self.failures = 0
-        self.last_tokens = 0
 
     def _get_client(self) -> Any:
         if self._client is None:
@@ -92,38 +91,45 @@ class Embedder:
 
     async def embed(self, texts: list[str]) -> list[array[float]]:
         """One request; the vectors in input order. Raises ValueError on a reply of another shape."""
+        return (await self._request(texts))[0]
+
+    async def _request(self, texts: list[str]) -> tuple[list[array[float]], int]:
+        """One request: the vectors in input order and the prompt tokens the reply reports."""
         self.requests += 1
         reply = await self._get_client().embeddings.create(
             model=self.model, input=texts, encoding_format="float"
         )
-        self.last_tokens = int(getattr(getattr(reply, "usage", None), "prompt_tokens", 0) or 0)
+        tokens = int(getattr(getattr(reply, "usage", None), "prompt_tokens", 0) or 0)
         data = sorted(reply.data, key=lambda d: d.index)
         if [d.index for d in data] != list(range(len(texts))):
             raise ValueError(f"{len(data)} vectors for {len(texts)} texts")
         vectors = [array("f", map(float, d.embedding)) for d in data]
         if not vectors[0] or any(len(v) != len(vectors[0]) for v in vectors):
             raise ValueError("vectors of different lengths")
-        return vectors
+        return vectors, tokens
 
     async def vectors(self, store: Store, articles: Sequence[Article]) -> dict[int, array[float]]:
         """Article id → vector for every article the store or the endpoint has one for (those
-        the endpoint failed on are left out and compared offline)."""
+        the endpoint failed on, and those with no title or text at all, are left out and
+        compared offline)."""
         if not self.model:
             return {}
+        articles = [a for a in articles if embedding_text(a.title, a.text)]  # "" is refused
         wanted = {a.id: a.content_hash for a in articles}
         found = {aid: unpack(blob) for aid, blob in store.get_embeddings(self.model, wanted).items()}
         missing = sorted((a for a in articles if a.id not in found), key=lambda a: a.id)
         for start in range(0, len(missing), BATCH):
             batch = missing[start:start + BATCH]
             try:
-                vectors = await self.embed([embedding_text(a.title, a.text) for a in batch])
+                vectors, tokens = await self._request([embedding_text(a.title, a.text)
+                                                       for a in batch])
             except Exception as exc:  # noqa: BLE001 (any failure: the detector goes on offline)
                 self.failures += 1
                 store.record_model_call(self.model, False, error=_short_error(exc))
                 log.warning("embeddings: model %s failed (%s); %d stories compared offline",
                             self.model, _short_error(exc), len(missing) - start)
                 break
-            store.record_model_call(self.model, True, prompt_tokens=self.last_tokens)
+            store.record_model_call(self.model, True, prompt_tokens=tokens)
             store.put_embeddings(self.model, {a.id: (a.content_hash, pack(v))
                                               for a, v in zip(batch, vectors, strict=True)})
             found.update((a.id, v) for a, v in zip(batch, vectors, strict=True))
