@@ -197,8 +197,7 @@ def merge_events(
         )
         for s in told
     ]
-    by_rep = {s.article.url: (vectors or {}).get(s.article.id) for s in told}
-    embedded = {url: v for url, v in by_rep.items() if v}
+    embedded = {s.article.url: v for s in told if (v := (vectors or {}).get(s.article.id))}
     merged: list[Story] = []
     for group in group_events(records, window, embedded or None):
         members = [by_url[str(u)] for u in group]

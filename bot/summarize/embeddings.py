@@ -5,49 +5,50 @@ the endpoint for one vector per story of the window: its title and lead, the tex
 detector reads (bot/digest/events.py, which keeps apart the same-language pairs whose vectors
 say unrelated, however alike their words). Each article is embedded once per model and text:
 vectors are kept in the store. Requests carry up to BATCH texts; each request is recorded in the
-store's model_calls (so `digestbot status` counts them). An endpoint that fails (HTTP error, time-out, a reply of the wrong shape) is recorded and
-logged in one line without its message (SDK messages can carry keys); no more requests are made
-for that build and the stories it did not embed are compared offline: the digest does not fail
-because of it.
+store's model_calls (so `digestbot status` counts them). An endpoint that fails (HTTP error,
+time-out, a reply of the wrong shape) is recorded and logged in one line without its message
+(SDK messages can carry keys); no more requests are made for that build and the stories it did
+not embed are compared offline: the digest does not fail because of it.
 """
 
 from __future__ import annotations
 
 import logging
-import struct
 import sys
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from bot.config import SummarizerSettings
 from bot.digest.events import LEAD_CHARS
 from bot.models import Article
+from bot.summarize.openai_provider import ClientFactory, default_client
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
 BATCH = 64  # texts per request: well under every provider's limit (OpenAI takes 2,048)
 
-ClientFactory = Callable[[SummarizerSettings, str | None], Any]
-
-
 def embedding_text(title: str, text: str) -> str:
     """What is embedded: the title and the lead, as the offline detector reads them."""
     return f"{title}\n{(text or '')[:LEAD_CHARS]}".strip()
 
 
+def _little_endian(values: array[float]) -> array[float]:
+    """The array in the stored byte order (little-endian), swapped in place on other machines."""
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
+
+
 def pack(vector: Sequence[float]) -> bytes:
     """Little-endian float32, as stored."""
-    return struct.pack(f"<{len(vector)}f", *vector)
+    return _little_endian(array("f", vector)).tobytes()
 
 
 def unpack(blob: bytes) -> array[float]:
     """A stored vector as an array of float32 (4 bytes a value, not a Python float's 32)."""
-    out = array("f", blob)
-    if sys.byteorder == "big":
-        out.byteswap()
-    return out
+    return _little_endian(array("f", blob))
 
 
 def _short_error(exc: BaseException) -> str:
@@ -66,22 +67,14 @@ class Embedder:
         self.settings = summarizer
         self.model = summarizer.embedding_model
         self._api_key = api_key
-        self._factory = client_factory
+        self._factory = client_factory or default_client  # the summariser's client, same settings
         self._client: Any = None
         self.requests = 0  # made by this process
         self.failures = 0
 
     def _get_client(self) -> Any:
         if self._client is None:
-            if self._factory is not None:
-                self._client = self._factory(self.settings, self._api_key)
-            else:
-                from openai import AsyncOpenAI
-
-                self._client = AsyncOpenAI(
-                    base_url=self.settings.base_url, api_key=self._api_key or "missing",
-                    timeout=self.settings.timeout_seconds, max_retries=self.settings.max_retries,
-                )
+            self._client = self._factory(self.settings, self._api_key)
         return self._client
 
     async def aclose(self) -> None:
@@ -112,8 +105,6 @@ class Embedder:
         """Article id → vector for every article the store or the endpoint has one for (those
         the endpoint failed on, and those with no title or text at all, are left out and
         compared offline)."""
-        if not self.model:
-            return {}
         articles = [a for a in articles if embedding_text(a.title, a.text)]  # "" is refused
         wanted = {a.id: a.content_hash for a in articles}
         found = {aid: unpack(blob) for aid, blob in store.get_embeddings(self.model, wanted).items()}
