@@ -117,6 +117,26 @@ def test_fresh_split_pairwise_figures_beat_minhash(corpus: Path) -> None:
     assert ours["cross"]["precision"] >= 0.95 and ours["cross"]["recall"] >= 0.71
 
 
+def test_pair_evidence_does_not_depend_on_the_order_tokens_are_met_in() -> None:
+    """Set iteration order changes with each process's string hashes, so sums over shared tokens
+    must not depend on it: the same two vectors give the same cosine and mass in any order (a
+    plain running sum of 1e16, 1 and -1e16 gives 0 or 1 by order)."""
+    a = {"x": 1e16, "y": 1.0, "z": -1e16}
+    b = {"x": 1.0, "y": 1.0, "z": 1.0}
+    reordered = {"z": -1e16, "y": 1.0, "x": 1e16}
+    assert ev._cosine(a, b) == ev._cosine(reordered, b) == ev._cosine(b, reordered) == 1.0
+    idf = {"x": 1e16, "y": 1.0, "z": -1e16}
+    assert ev._shared_mass(frozenset("xyz"), frozenset("zyxw"), idf) == 1.0
+    assert ev._cosine(a, {"w": 2.0}) == 0.0
+
+
+def test_kinds_of_event_are_read_as_whole_english_words_or_chinese_words_anywhere() -> None:
+    assert er.event_kinds("Acme raises $5M in a Series A") == {"funding"}
+    assert er.event_kinds("Acme's fundraiser praises volunteers") == set()  # no whole word
+    assert er.event_kinds("某公司完成B轮融资，估值十亿") == {"funding"}
+    assert er.event_kinds("EARNINGS beat; 营收 grew") == {"earnings"}
+
+
 def test_chinese_numerals_and_rounded_figures_are_evidence() -> None:
     """四点二亿元 is the 4.2亿 and the 420 million of other reports; "about 33 million yuan"
     agrees with 3280万元; 百度 or a run of digits without 十/百/千 is no figure."""

@@ -8,6 +8,7 @@ bot/digest/events.py compares stories by what this module reads; nothing here co
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from collections import Counter
@@ -17,6 +18,8 @@ from bot.digest.event_vocab import ALIASES, EN_ALIASES, EVENT_TYPES, ROUNDUP_WOR
 
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[.\-+][A-Za-z0-9]+)*")
 _CJK = re.compile(r"[\u3400-\u9fff]+")
+_DIGIT = re.compile(r"[0-9]")
+_JOINER = re.compile(r"[.\-+]")  # inside one Latin word: "gpt-4o", "node.js", "claude-3.5"
 _NUMBER = re.compile(
     r"(?P<cur>[$€£¥])?\s?(?P<num>\d+(?:[.,]\d+)*)\s?"
     r"(?P<unit>%|percent|亿|万|千|billion|bn|million|thousand|trillion|万亿)?"
@@ -119,8 +122,9 @@ def _is_name(word: str, position: int, in_title: bool) -> bool:
     """An English word that reads as a name: digits or inner capitals (GPT-4o, OpenAI), all caps
     (NASA), or a capital away from the start of a sentence in running text (titles are Title
     Case, so a capital there says nothing)."""
-    if any(c.isdigit() for c in word) or any(c.isupper() for c in word[1:]):
-        return True
+    rest = word[1:]
+    if _DIGIT.search(word) or rest != rest.lower():  # words are ASCII (_LATIN): lower() only
+        return True                                   # changes capitals
     if len(word) >= 2 and word.isupper():
         return True
     return not in_title and position > 0 and word[:1].isupper()
@@ -154,7 +158,7 @@ def read_tokens(text: str, language_hint: str, in_title: bool = False) -> tuple[
         sentence_start = m.start() == 0 or last in ".!?:;。！？：；"
         last = word[-1]
         named = language_hint == "zh" or _is_name(word, 0 if sentence_start else 1, in_title)
-        parts = [w] + (re.split(r"[.\-+]", w) if re.search(r"[.\-+]", w) else [])
+        parts = [w, *_JOINER.split(w)] if _JOINER.search(w) else [w]
         for p in parts:
             if len(p) < 2 or p in STOP or p.isdigit():
                 continue
@@ -162,8 +166,7 @@ def read_tokens(text: str, language_hint: str, in_title: bool = False) -> tuple[
             if named:
                 anchors.add(p)
     for run in _CJK.findall(text):
-        for i in range(len(run) - 1):
-            counts[run[i:i + 2]] += 1
+        counts.update(map(operator.add, run, run[1:]))  # each pair of neighbouring characters
     for zh, canon in ALIASES.items():
         if zh in text:
             anchors.add(canon)
@@ -198,23 +201,19 @@ def is_roundup(title: str) -> bool:
     return len(parts) >= 3 or (len(parts) >= 2 and bool(re.search(r"(^|\s)(ai日报|日报)", t)))
 
 
-def _type_tables() -> tuple[dict[str, re.Pattern[str]], dict[str, tuple[str, ...]]]:
-    ascii_words: dict[str, re.Pattern[str]] = {}
-    cjk: dict[str, tuple[str, ...]] = {}
-    for kind, words in EVENT_TYPES.items():
-        latin = [re.escape(w) for w in words if w.isascii()]
-        ascii_words[kind] = re.compile(r"(?<![a-z0-9])(?:" + "|".join(latin) + r")(?![a-z0-9])")
-        cjk[kind] = tuple(w for w in words if not w.isascii())
-    return ascii_words, cjk
+def _type_pattern(words: Iterable[str]) -> re.Pattern[str]:
+    """One kind's words: English ones as whole words of the lower-cased text, Chinese ones
+    anywhere (lower-casing leaves them as they are)."""
+    latin = "|".join(re.escape(w) for w in words if w.isascii())
+    cjk = "|".join(re.escape(w) for w in words if not w.isascii())
+    alternatives = [rf"(?<![a-z0-9])(?:{latin})(?![a-z0-9])"] if latin else []
+    return re.compile("|".join(alternatives + ([cjk] if cjk else [])))
 
 
-_TYPE_ASCII, _TYPE_CJK = _type_tables()
+_TYPES = {kind: _type_pattern(words) for kind, words in EVENT_TYPES.items()}
 
 
 def event_kinds(text: str) -> frozenset[str]:
     """The kinds of event a text names (EVENT_TYPES)."""
     lower = text.lower()
-    return frozenset(
-        kind for kind in EVENT_TYPES
-        if _TYPE_ASCII[kind].search(lower) or any(w in text for w in _TYPE_CJK[kind])
-    )
+    return frozenset(kind for kind, pattern in _TYPES.items() if pattern.search(lower))

@@ -185,14 +185,17 @@ def _unit(vector: dict[str, float], idf: dict[str, float]) -> dict[str, float]:
     return {t: v / norm for t, v in weighted.items()}
 
 
+# Sums over sets use math.fsum: exact, so the same whatever order a set iterates in (string
+# hashes differ from process to process). Shared tokens are found by the sets' own intersection,
+# which runs in C, so a pair costs its few shared tokens, not every token of the smaller story.
+
+
 def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(t, 0.0) for t, v in a.items())
+    return math.fsum(a[t] * b[t] for t in a.keys() & b.keys())
 
 
 def _mass(tokens: Iterable[str], idf: dict[str, float]) -> float:
-    return sum(idf.get(t, 1.0) for t in tokens)
+    return math.fsum(idf.get(t, 1.0) for t in tokens)
 
 
 def _cross(zh: _Prepared, en: _Prepared, idf: dict[str, float]) -> float:
@@ -229,8 +232,7 @@ def _sides(p: _Prepared, idf: dict[str, float], rare: float) -> _Sides:
 
 
 def _shared_mass(a: frozenset[str], b: frozenset[str], idf: dict[str, float]) -> float:
-    small, big = (a, b) if len(a) <= len(b) else (b, a)
-    return sum(idf.get(t, 1.0) for t in small if t in big)
+    return _mass(a & b, idf)
 
 
 def same_language_features(
