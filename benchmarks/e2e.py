@@ -173,8 +173,37 @@ def _settings(db: str, provider: str, base_url: str, concurrency: int) -> Settin
     )
 
 
+# (start, end) perf_counter of every chat completion the benchmark's clients made: where the
+# model run's time goes (first call, time per call as the client sees it, calls in flight).
+CALL_SPANS: list[tuple[float, float]] = []
+
+
 def _factory(cfg: SummarizerSettings, key: str | None) -> Any:
-    return default_client(cfg, "sk-benchmark-fake")  # the fake accepts any key
+    client = default_client(cfg, "sk-benchmark-fake")  # the fake accepts any key
+    completions = client.chat.completions  # one object per client (cached by the SDK)
+    create = completions.create
+
+    async def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await create(*args, **kwargs)
+        finally:
+            CALL_SPANS.append((started, time.perf_counter()))
+
+    completions.create = timed
+    return client
+
+
+def call_timeline(spans: list[tuple[float, float]], started: float, ended: float) -> dict[str, float]:
+    """How a run's wall time splits: until the first call, the calls (their mean duration as the
+    client sees it and how many were in flight on average), after the last answer."""
+    if not spans:
+        return {}
+    first, last = min(a for a, _ in spans), max(b for _, b in spans)
+    busy = sum(b - a for a, b in spans)
+    return {"first_call_after_seconds": first - started, "mean_call_seconds": busy / len(spans),
+            "mean_calls_in_flight": busy / (last - first) if last > first else float(len(spans)),
+            "after_last_call_seconds": ended - last}
 
 
 async def _pipeline(store: Store, settings: Settings, now: datetime, *, rebuild: bool = False
@@ -194,11 +223,12 @@ async def _pipeline(store: Store, settings: Settings, now: datetime, *, rebuild:
         fetched = time.perf_counter()
         started_during_fetch = summaries.stats["model_calls"]
         digest = await digests.get_or_build(day, settings.digest.language, now=now, rebuild=rebuild)
-        seconds = time.perf_counter() - started
+        ended = time.perf_counter()
+        seconds = ended - started
     finally:
         await summaries.aclose()
     stats = {**summaries.stats, "fetch_ms": round(1000 * (fetched - started)),
-             "calls_started_during_fetch": started_during_fetch}
+             "calls_started_during_fetch": started_during_fetch, "started": started, "ended": ended}
     return seconds, stats, digest
 
 
@@ -293,7 +323,9 @@ async def _all_runs(tmp: Path, feed_urls: list[str], slow_url: str, fast_url: st
     await report("fast")
 
     store = _fresh_store(tmp, "model", feed_urls)
+    CALL_SPANS.clear()
     secs, stats, digest = await _pipeline(store, _settings("", "openai", slow_url, concurrency), NOW)
+    result.update(call_timeline(CALL_SPANS, stats["started"], stats["ended"]))
     served = await report("slow")
     result["calls_started_during_fetch"] = stats["calls_started_during_fetch"]
     result.update(model_seconds=secs, model_fetch_seconds=stats["fetch_ms"] / 1000,
