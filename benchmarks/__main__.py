@@ -646,7 +646,7 @@ def why_missed(name: str, r: dict[str, Any]) -> list[str]:
                 f"the interpreter lock with the parse thread and the event-grouping thread, and the "
                 f"machine's cores with the fakes' process (the zero-latency run's CPU floor is "
                 f"{_f(r['cpu_floor_seconds'])} s against a {_f(r['latency_bound_seconds'])} s latency "
-                f"bound). Measured on 3 Dec 2026 outside this benchmark (two runs each): SQLite calls on "
+                f"bound). Measured on 3 Dec 2026 outside this benchmark (two to four runs each): SQLite calls on "
                 f"the loop took about 4 ms each during the model run against 0.03 ms alone, as each "
                 f"waits to get the lock back from a busy thread; a 1 ms switch interval halved that and "
                 f"shortened the run by about 6 %; parsing in a worker process did not shorten it "

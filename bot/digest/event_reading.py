@@ -122,9 +122,9 @@ def _is_name(word: str, position: int, in_title: bool) -> bool:
     """An English word that reads as a name: digits or inner capitals (GPT-4o, OpenAI), all caps
     (NASA), or a capital away from the start of a sentence in running text (titles are Title
     Case, so a capital there says nothing)."""
-    rest = word[1:]
-    if _DIGIT.search(word) or rest != rest.lower():  # words are ASCII (_LATIN): lower() only
-        return True                                   # changes capitals
+    rest = word[1:]  # _LATIN words are ASCII, so lower() changes capitals and nothing else
+    if _DIGIT.search(word) or rest != rest.lower():
+        return True
     if len(word) >= 2 and word.isupper():
         return True
     return not in_title and position > 0 and word[:1].isupper()
