@@ -63,6 +63,29 @@ def test_jieba_is_quiet() -> None:
     assert logging.getLogger("jieba").level >= logging.WARNING
 
 
+def test_chars_within_tokens_follows_the_rule_character_by_character() -> None:
+    """The rule, walked one character at a time (a CJK character costs a token, anything else a
+    quarter): the cut is where the next character would overflow the budget."""
+    import random
+
+    from bot.summarize.text import chars_within_tokens
+
+    def walked(text: str, max_tokens: int) -> int:
+        budget = max_tokens * 4
+        for i, ch in enumerate(text):
+            budget -= 4 if "\u4e00" <= ch <= "\u9fff" else 1
+            if budget < 0:
+                return i
+        return len(text)
+
+    rng = random.Random(12)
+    alphabet = ["模", "型", "a", "b", " ", "。", "1", "é"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 60)))
+        max_tokens = rng.randrange(-1, 25)
+        assert chars_within_tokens(text, max_tokens) == walked(text, max_tokens), (text, max_tokens)
+
+
 def test_token_budget_cuts_chinese_sooner_than_english() -> None:
     from bot.summarize.prompts import build_messages
     from bot.summarize.text import chars_within_tokens, estimate_tokens

@@ -85,11 +85,17 @@ def estimate_tokens(text: str) -> int:
 def chars_within_tokens(text: str, max_tokens: int) -> int:
     """How many leading characters of `text` fit in `max_tokens` by `estimate_tokens`' rule."""
     budget = max_tokens * 4  # in quarter tokens: a CJK character costs 4, anything else 1
-    for i, ch in enumerate(text):
-        budget -= 4 if _CJK_RE.match(ch) else 1
-        if budget < 0:
-            return i
-    return len(text)
+    # Every character costs at least 1, so none past `budget` fits; k leading characters with c
+    # CJK among them cost k + 3c. Only the CJK characters are visited, found by the regex (in C).
+    cjk = 0
+    for m in _CJK_RE.finditer(text, 0, max(0, budget)):
+        at = m.start()
+        if at + 3 * cjk > budget:  # the characters before this one already overflow
+            break
+        if at + 1 + 3 * (cjk + 1) > budget:  # this one does not fit
+            return at
+        cjk += 1
+    return max(0, min(len(text), budget - 3 * cjk))
 
 
 def _is_abbreviation(before: str) -> bool:
