@@ -149,28 +149,30 @@ def read_tokens(text: str, language_hint: str, in_title: bool = False) -> tuple[
     last = ""  # the last non-space character before the current word
     pos = 0
     for m in _LATIN.finditer(text):
-        gap = text[pos:m.start()].rstrip()
+        start = m.start()
+        gap = text[pos:start].rstrip()
         if gap:
             last = gap[-1]
         pos = m.end()
         word = m.group(0)
-        w = word.lower()
-        sentence_start = m.start() == 0 or last in ".!?:;。！？：；"
+        sentence_start = start == 0 or last in ".!?:;。！？：；"
         last = word[-1]
-        named = language_hint == "zh" or _is_name(word, 0 if sentence_start else 1, in_title)
+        w = word.lower()
         parts = [w, *_JOINER.split(w)] if _JOINER.search(w) else [w]
-        for p in parts:
-            if len(p) < 2 or p in STOP or p.isdigit():
-                continue
-            counts[p] += 1
-            if named:
-                anchors.add(p)
-    for run in _CJK.findall(text):
+        kept = [p for p in parts if len(p) >= 2 and p not in STOP and not p.isdigit()]
+        if not kept:
+            continue  # a stop word or a lone letter: no token, and no need to ask if it is a name
+        counts.update(kept)
+        if language_hint == "zh" or _is_name(word, 0 if sentence_start else 1, in_title):
+            anchors.update(kept)
+    runs = _CJK.findall(text)
+    for run in runs:
         counts.update(map(operator.add, run, run[1:]))  # each pair of neighbouring characters
-    for zh, canon in ALIASES.items():
-        if zh in text:
-            anchors.add(canon)
-            counts[canon] += 1
+    if runs:  # every alias is written in Chinese characters
+        for zh, canon in ALIASES.items():
+            if zh in text:
+                anchors.add(canon)
+                counts[canon] += 1
     for phrase, canon in EN_ALIASES.items():
         if phrase in lower:
             anchors.add(canon)
