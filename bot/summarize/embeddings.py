@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 64  # texts per request: well under every provider's limit (OpenAI takes 2,048)
 
+
 def embedding_text(title: str, text: str) -> str:
     """What is embedded: the title and the lead, as the offline detector reads them."""
     return f"{title}\n{(text or '')[:LEAD_CHARS]}".strip()
