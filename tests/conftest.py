@@ -67,3 +67,27 @@ def _parse_worker_owner():
     from bot.ingest.worker import close_parse_worker
 
     close_parse_worker()
+
+
+# Under pytest-xdist (two workers, see pyproject.toml) the tests of one group run on one worker.
+# Grouped: the modules that resolve labelled corpus entries through benchmarks.labelled, which
+# parses the ~115 corpus feeds the labels name once per process (about 25 s), and each module
+# whose module-scoped fixture builds a corpus digest (5 to 17 s): that work is then done once, not
+# once per worker.
+_GROUPS = {
+    "test_benchmarks_smoke": "labelled-corpus",
+    "test_digest_events": "labelled-corpus",
+    "test_labels": "labelled-corpus",
+    "test_section_model": "labelled-corpus",
+    "test_e2e_digest_quality": "corpus-digest-quality",
+    "test_filters_search_corpus": "corpus-digest-filters",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups off the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        group = _GROUPS.get(module.__name__) if module is not None else None
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
