@@ -171,7 +171,7 @@ def expected_failures(web: FakeWeb) -> dict[str, str]:
     for name, address in INWARD.items():
         out[f"http://{name}:9/feed.xml"] = f"refused: {name} resolves to {ipaddress.ip_address(address)}"
     for host in NUMERIC_HOSTS:
-        out[f"http://{host}:9/feed.xml"] = "127.0.0.1 is a loopback address"
+        out[f"http://{host}:9/feed.xml"] = f"refused: {host} resolves to 127.0.0.1, a loopback address"
     return out
 
 

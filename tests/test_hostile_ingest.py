@@ -66,7 +66,7 @@ async def test_dns_rebinding_is_checked_on_every_connection(monkeypatch: pytest.
         async with make_client(settings, exempt=frozenset({("127.0.0.1", web.port)})) as second:
             with pytest.raises(FetchError) as err:
                 await fetch_url(second, url, settings)
-    assert err.value.reason == "refused: rebind.example resolves to 10.0.0.7 is a private address"
+    assert err.value.reason == "refused: rebind.example resolves to 10.0.0.7, a private address"
     assert dialled == [("127.0.0.1", web.port)]
 
 
@@ -75,7 +75,7 @@ async def test_dns_rebinding_is_checked_on_every_connection(monkeypatch: pytest.
     ("http://[::ffff:169.254.169.254]/", "IPv4-mapped"),
     ("http://[fd00::1]:8080/admin", "unique-local"),
     ("http://192.168.1.1/", "192.168.1.1 is a private address"),
-    ("http://0x7f.1:22/", "127.0.0.1 is a loopback address"),
+    ("http://0x7f.1:22/", "0x7f.1 resolves to 127.0.0.1, a loopback address"),
 ])
 async def test_summarize_url_pointing_inside_is_refused_directly_and_by_redirect(
     target: str, phrase: str, monkeypatch: pytest.MonkeyPatch, dialled: list

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import httpcore
 import pytest
 from fakes.web import FakeWeb
@@ -74,20 +76,51 @@ async def test_loopback_url_refused_by_default(no_connect: list) -> None:
 async def test_names_resolving_inward_are_refused(monkeypatch: pytest.MonkeyPatch, no_connect: list) -> None:
     settings = FetchSettings(timeout_seconds=1)
     fake_dns = {"intranet.example": ["10.0.0.1"], "meta.example": ["169.254.169.254"],
-                "mixed.example": ["93.184.216.34", "192.168.0.7"], "v6.example": ["fd00::5"]}
+                "mixed.example": ["93.184.216.34", "192.168.0.7"], "v6.example": ["fd00::5"],
+                "sixtofour.example": ["2002:a00:1::1"]}
 
     async def resolve(host: str, port: int) -> list[str]:
         return fake_dns[host]
 
     monkeypatch.setattr(guard, "resolve", resolve)
+    # the reason names the host, the address it resolves to, and what kind of address that is
+    expected = {
+        "intranet.example": "intranet.example resolves to 10.0.0.1, a private address",
+        "meta.example": "meta.example resolves to 169.254.169.254, a cloud metadata address",
+        "mixed.example": "mixed.example resolves to 192.168.0.7, a private address",
+        "v6.example": "v6.example resolves to fd00::5, a unique-local (private) IPv6 address",
+        "sixtofour.example": "sixtofour.example resolves to 2002:a00:1::1, which embeds an inward "
+                             "IPv4 address (10.0.0.1 is a private address)",
+    }
     async with make_client(settings) as client:
-        for host, word in [("intranet.example", "10.0.0.1 is a private"),
-                           ("meta.example", "metadata"), ("mixed.example", "192.168.0.7"),
-                           ("v6.example", "unique-local")]:
+        for host, reason in expected.items():
             with pytest.raises(FetchError) as err:
                 await fetch_url(client, f"http://{host}/feed", settings)
-            assert err.value.reason.startswith(f"refused: {host} resolves to")
-            assert word in err.value.reason
+            assert err.value.reason == f"refused: {reason}"
+    assert no_connect == []
+
+
+@pytest.mark.parametrize("failure,words", [
+    (socket.gaierror(socket.EAI_NONAME, "Name or service not known"), "no such host"),
+    (socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"),
+     "the name server did not answer (temporary)"),
+    (TimeoutError(), "timed out"),
+    (OSError(99, "Cannot assign requested address"), "Cannot assign requested address"),
+])
+async def test_a_failed_name_lookup_reads_plainly(
+    monkeypatch: pytest.MonkeyPatch, no_connect: list, failure: OSError, words: str
+) -> None:
+    """The reason is shown to subscribers under "Feeds that failed": no "[Errno -2]", and never an
+    empty tail (a lookup that timed out used to end in "could not resolve host: ")."""
+    async def dns(host: str, port: int) -> list[str]:
+        raise failure
+
+    monkeypatch.setattr(guard, "resolve", dns)
+    settings = FetchSettings(timeout_seconds=1)
+    async with make_client(settings) as client:
+        with pytest.raises(FetchError) as err:
+            await fetch_url(client, "http://gone.example/feed", settings)
+    assert err.value.reason == f"could not resolve gone.example: {words}"
     assert no_connect == []
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import httpx
 
 from bot.config import FetchSettings
-from bot.ingest import FetchError
+from bot.ingest import FetchError, plain_error
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +155,7 @@ def _network_reason(exc: httpx.HTTPError, timeout: float) -> str:
         return f"timed out after {timeout:g} s"
     if isinstance(exc, httpx.UnsupportedProtocol):
         return f"unsupported URL: {exc}"
-    text = str(exc) or type(exc).__name__
-    return f"network error: {text}"
+    return f"network error: {plain_error(exc)}"
 
 
 async def fetch_url(

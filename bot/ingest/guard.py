@@ -16,7 +16,7 @@ import httpcore
 import httpx
 
 from bot.config import FetchSettings
-from bot.ingest import FetchError
+from bot.ingest import FetchError, plain_error
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,15 @@ async def resolve(host: str, port: int) -> list[str]:
     return seen
 
 
+def _named(host: str, address: str, why: str) -> str:
+    """The refusal of a name by its address: "intranet.example resolves to 10.0.0.1, a private
+    address" (`why` is refusal_reason's "10.0.0.1 is a private address")."""
+    rest = why.removeprefix(f"{address} ")
+    if rest == why:
+        return f"{host} resolves to {why}"
+    return f"{host} resolves to {address}, " + (rest[3:] if rest.startswith("is ") else f"which {rest}")
+
+
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """httpcore backend that refuses non-public addresses and connects to the checked IP."""
 
@@ -99,13 +108,13 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         try:
             addresses = await asyncio.wait_for(resolve(host, port), timeout)
         except (OSError, TimeoutError) as exc:
-            raise FetchError(f"could not resolve {host}: {exc}") from exc
+            raise FetchError(f"could not resolve {host}: {plain_error(exc)}") from exc
         if not addresses:
             raise FetchError(f"could not resolve {host}")
         for address in addresses:
             why = None if (address, port) in self._exempt else refusal_reason(address)
             if why:
-                shown = why if address == host else f"{host} resolves to {why}"
+                shown = why if address == host else _named(host, address, why)
                 log.warning("guard refused host=%s address=%s reason=%s", host, address, why)
                 raise FetchError(f"refused: {shown}")
         return await self._inner.connect_tcp(
