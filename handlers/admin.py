@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.ingest import FetchError
 from bot.ingest.probe import probe_feed  # shared with `digestbot feeds add`
+from bot.ingest.reasons import describe
 from bot.models import Feed, Reply, Request
 from bot.services import Services
 from bot.status import StatusReport, collect_status
@@ -31,7 +32,7 @@ def _short(text: str | None, limit: int = 120) -> str:
 
 def _feed_state(feed: Feed, language: str) -> str:
     if feed.last_status == "failed":
-        return t(language, "feed_failing", error=_short(feed.last_error))
+        return t(language, "feed_failing", error=_short(describe(feed.last_error or "", language)))
     if feed.last_fetched is None:
         return t(language, "feed_never")
     return t(language, "feed_ok")
@@ -80,7 +81,7 @@ async def addfeed(request: Request, services: Services) -> Reply:
         parsed = await probe_feed(url, services.settings)
     except FetchError as exc:
         log.info("admin.addfeed_refused url=%s reason=%s", url, exc.reason)
-        raise UserError("feed_refused", reason=exc.reason.rstrip(".")) from None
+        raise UserError("feed_refused", reason=describe(exc.reason, language).rstrip(".")) from None
     feed = services.store.add_feed(url, name=_short(parsed.title, 100), section=section)
     log.info("admin.feed_added feed=%d url=%s section=%s by=%s", feed.id, url, section, request.user_id)
     return Reply(
@@ -140,7 +141,8 @@ async def status(request: Request, services: Services) -> Reply:
     lines.append(t(language, "status_failing", count=len(failing)))
     for feed in failing[:10]:
         lines.append(
-            t(language, "status_failing_line", id=feed.id, name=feed.name or feed.url, error=_short(feed.last_error))
+            t(language, "status_failing_line", id=feed.id, name=feed.name or feed.url,
+              error=_short(describe(feed.last_error or "", language)))
         )
     runs = sorted(services.next_runs(), key=lambda item: item[1])
     if runs:

@@ -123,7 +123,7 @@ async def test_build_digest_groups_sections_ranks_and_counts(store: Store, fille
     # the names shown: 源丁 (launch, and misc), 源乙 (funding, and launch's copy), 源丙 (howto)
     assert s.sources == 3 and s.feeds_failed == 1 and s.offline_summaries == 0
     assert s.efficiency_percent == round(s.original_chars / s.summary_chars * 100 - 100)
-    assert digest.failed_feeds == (("坏源", "HTTP 404"),)
+    assert digest.failed_feeds == (("坏源", "HTTP 404（未找到）"),)  # the reason in the digest's language
     assert digest.title == "AI 产业日报 · 2026-11-28"
     assert fake.calls and sorted(fake.calls[0]) == sorted([launch.id, *(filled[k].id for k in ("funding", "howto", "misc"))])
 

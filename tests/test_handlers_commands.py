@@ -289,6 +289,11 @@ async def test_admin_feed_commands(services, store) -> None:
     assert f"#{feed.id}" in dup.text
     refused = await dispatch(req("addfeed", "http://127.0.0.1:9/feed", user=ADMIN), services)
     assert refused.text.startswith("I could not use that feed:") and "127.0.0.1" in refused.text
+    # a Chinese admin is told why in Chinese, in /addfeed's refusal and in /feeds' listing
+    chinese = await dispatch(req("addfeed", "http://127.0.0.1:9/feed", user=ADMIN, language="zh"), services)
+    assert chinese.text == "无法使用该订阅源：已拒绝：127.0.0.1 是非公网地址。"
+    store.record_fetch(feed.id, at=NOW, status="failed", error="HTTP 404", failures=1)
+    assert "失败：HTTP 404（未找到）" in (await dispatch(req("feeds", user=ADMIN, language="zh"), services)).text
     assert len(store.list_feeds()) == 1
     assert "#999" in (await dispatch(req("removefeed", "999", user=ADMIN), services)).text
     removed = await dispatch(req("removefeed", str(feed.id), user=ADMIN), services)
@@ -306,6 +311,8 @@ async def test_status_reports_fetch_failures_runs_usage_and_queue(services, stor
     assert "08:30 Asia/Shanghai: 2025-03-11 08:30" in text
     assert "Model calls today: 1 (0 failed), tokens 120 in / 30 out" in text
     assert "Messages waiting to be sent: 0" in text
+    chinese = (await dispatch(req("status", user=ADMIN, language="zh"), services)).text
+    assert f"#{feed.id} Example：HTTP 404（未找到）" in chinese
 
 
 # ------------------------------------------------------------------ errors

@@ -29,10 +29,12 @@ from bot.delivery.discord_adapter import DiscordAdapter
 from bot.delivery.outbox import send_due
 from bot.delivery.pacing import Pacer
 from bot.delivery.telegram_adapter import TelegramAdapter
+from bot.digest.markdown import render_markdown
 from bot.digest.service import DigestService
 from bot.ingest import guard
 from bot.ingest.guard import make_client
 from bot.ingest.pipeline import fetch_all
+from bot.ingest.reasons import describe, known
 from bot.summarize.service import SummaryService
 from storage import Store
 
@@ -310,6 +312,7 @@ async def test_hostile_feeds_end_to_end_reach_chats_only_as_inert_text(
     for url, phrase in failing.items():
         outcome, feed = outcomes[url], store.get_feed(feed_ids[url])
         assert outcome.status == "failed" and phrase in (outcome.error or ""), (url, outcome.error)
+        assert known(outcome.error or ""), (url, outcome.error)  # a Chinese digest can say it in Chinese
         assert feed.last_error == outcome.error and feed.failures == 1
         assert store.fetch_log(feed.id, limit=1)[0]["error"] == outcome.error
     assert outcomes[web.url("/healthy.xml")].new_articles == len(HEALTHY_TITLES)
@@ -350,6 +353,12 @@ async def test_hostile_feeds_end_to_end_reach_chats_only_as_inert_text(
         text = "\n".join(s for m in posted for s in discord_strings(m.payload))
         for title in HEALTHY_TITLES:
             assert title in text, (channel, title)
+    # the Chinese digest lists every failed feed with its reason in Chinese (抓取失败的订阅源)
+    chinese = store.get_digest(NOW.date().isoformat(), "zh")
+    assert chinese is not None
+    assert sorted(r for _, r in chinese.failed_feeds) == sorted(
+        describe(o.error or "", "zh") for o in outcomes.values() if o.status == "failed")
+    assert "抓取失败（" not in render_markdown(chinese)  # no reason fell back to the English original
     # stored digests re-render the same, so a resend could never differ from what was checked
     assert store.integrity_check() == "ok"
     store.close()

@@ -20,6 +20,7 @@ from bot.digest.sections import classify, feed_lean
 from bot.digest.stories import Story, merge_events, story, usable_text
 from bot.digest.strings import t
 from bot.digest.text import MAX_POINT, MAX_SOURCE, MAX_TITLE, clean, clip
+from bot.ingest.reasons import describe
 from bot.models import (
     AlsoSource,
     Article,
@@ -235,6 +236,12 @@ def _shortlist_events(
     return told, with_text, shortlist(with_text, settings.model_candidates(), end, weights)
 
 
+def _failure(error: str | None, language: str) -> str:
+    """A failing feed's reason as subscribers read it: in the digest's language."""
+    reason = clean(error or "")
+    return describe(reason, language) if reason else t(language, "no_reason")
+
+
 async def build_digest(
     store: Store,
     settings: Settings,
@@ -307,10 +314,7 @@ async def build_digest(
         stats=compute_stats(items, duplicates, len(failing), language, len(headlines)),
         highlights=tuple(Highlight(id=i.id, title=i.title, emoji=i.emoji) for i in highlights),
         sections=sections,
-        failed_feeds=tuple(
-            (clean(f.name) or f.url, clean(f.last_error or "") or t(language, "no_reason"))
-            for f in failing
-        ),
+        failed_feeds=tuple((clean(f.name) or f.url, _failure(f.last_error, language)) for f in failing),
         headlines=headlines,
     )
     store.save_digest(digest)

@@ -79,6 +79,10 @@ async def resolve(host: str, port: int) -> list[str]:
 def _named(host: str, address: str, why: str) -> str:
     """The refusal of a name by its address: "intranet.example resolves to 10.0.0.1, a private
     address" (`why` is refusal_reason's "10.0.0.1 is a private address")."""
+    try:  # refusal_reason names the address in its canonical form ("::ffff:7f00:1")
+        address = str(ipaddress.ip_address(address))
+    except ValueError:
+        pass
     rest = why.removeprefix(f"{address} ")
     if rest == why:
         return f"{host} resolves to {why}"
