@@ -14,6 +14,7 @@ from bot.config import FetchSettings
 from bot.ingest import FetchError
 from bot.ingest.fetch import fetch_url, parse_retry_after
 from bot.ingest.guard import make_client
+from bot.ingest.reasons import known
 
 SETTINGS = FetchSettings(timeout_seconds=0.7, max_bytes=1_000_000, max_redirects=3,
                          allow_private_addresses=True)
@@ -104,4 +105,4 @@ async def test_connection_refused_is_a_readable_error() -> None:
         with pytest.raises(FetchError) as err:
             await fetch_url(client, "http://127.0.0.1:1/feed", SETTINGS)
     # the cause under httpx's "All connection attempts failed", without its "[Errno 111]"
-    assert err.value.reason == "network error: connection refused"
+    assert err.value.reason == "network error: connection refused" and known(err.value.reason)

@@ -12,6 +12,7 @@ from bot.config import FetchSettings
 from bot.ingest import FetchError, guard
 from bot.ingest.fetch import fetch_url
 from bot.ingest.guard import make_client, refusal_reason
+from bot.ingest.reasons import known
 
 REFUSED = {
     "127.0.0.1": "loopback",
@@ -121,6 +122,7 @@ async def test_a_failed_name_lookup_reads_plainly(
         with pytest.raises(FetchError) as err:
             await fetch_url(client, "http://gone.example/feed", settings)
     assert err.value.reason == f"could not resolve gone.example: {words}"
+    assert known(err.value.reason)  # a Chinese digest can say it in Chinese
     assert no_connect == []
 
 

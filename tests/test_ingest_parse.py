@@ -10,7 +10,14 @@ import pytest
 from bot.ingest import FetchError
 from bot.ingest.dedup import THRESHOLD, DedupIndex, signature, similarity
 from bot.ingest.lang import detect_language
-from bot.ingest.parse import MAX_TEXT_CHARS, MAX_TITLE_CHARS, decode_bytes, parse_feed, parse_feed_bytes
+from bot.ingest.parse import (
+    MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+    decode_bytes,
+    parse_feed,
+    parse_feed_bytes,
+)
+from bot.ingest.reasons import known
 from bot.ingest.text import html_to_text
 from bot.ingest.urls import canonical_url, content_hash, url_variants
 
@@ -84,7 +91,7 @@ def test_entity_declarations_are_refused(doc: str) -> None:
 def test_not_a_feed(body: bytes, reason: str) -> None:
     with pytest.raises(FetchError) as err:
         parse_feed_bytes(body, url="https://e.com/")
-    assert err.value.reason.startswith(reason)
+    assert err.value.reason.startswith(reason) and known(err.value.reason)  # has its Chinese
 
 
 def test_fields_are_sanitised_capped_and_resolved() -> None:
