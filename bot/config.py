@@ -41,6 +41,7 @@ DEFAULT_FEEDS: tuple[tuple[str, str, str | None], ...] = (
 @dataclass(frozen=True)
 class StorageSettings:
     path: str = "./digestbot.db"
+    keep_log_days: int = 90
 
 
 @dataclass(frozen=True)
@@ -439,6 +440,7 @@ def validate(s: Settings) -> Settings:
         "summarizer.max_model_candidates": s.summarizer.max_model_candidates,
         "scheduler.catch_up_grace_minutes": s.scheduler.catch_up_grace_minutes,
         "scheduler.misfire_grace_seconds": s.scheduler.misfire_grace_seconds,
+        "storage.keep_log_days": s.storage.keep_log_days,
     }.items():
         if not value >= 0:
             fail(key, f"must not be negative, not {value}")

@@ -291,6 +291,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (article_id, model)
     );
     """,
+    # the fetch log pruned by age after every fetch run (storage.keep_log_days; model_calls
+    # already has its index on `at`)
+    """
+    CREATE INDEX fetch_log_at ON fetch_log(at);
+    """,
 ]
 
 

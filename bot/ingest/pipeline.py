@@ -106,7 +106,24 @@ async def fetch_all(
     finally:
         if own:
             await http.aclose()
+    await prune_logs(store, settings.storage.keep_log_days, now)
     return list(results)
+
+
+async def prune_logs(store: Store, keep_days: int, now: datetime) -> int:
+    """Drop fetch-log and model-call rows older than `keep_days` (0 keeps them all), a batch at a
+    time with the loop given back between batches. Every fetch run ends with it (service and CLI
+    alike), so the logs stay bounded however long the bot runs."""
+    if keep_days <= 0:
+        return 0
+    before = now - timedelta(days=keep_days)
+    total = 0
+    while removed := store.prune_logs(before):
+        total += removed
+        await asyncio.sleep(0)
+    if total:
+        log.info("logs.pruned rows=%d before=%s", total, before.isoformat())
+    return total
 
 
 async def _poll(run: _Run, feed: Feed) -> FeedOutcome:
