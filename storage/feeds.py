@@ -162,20 +162,6 @@ class FeedsMixin(StoreBase):
             "SELECT * FROM fetch_log WHERE feed_id = ? ORDER BY id DESC LIMIT ?", [feed_id, limit]
         )
 
-    def prune_logs(self, before: datetime, batch: int = 5_000) -> int:
-        """Delete up to `batch` rows each of the fetch log and the model-call log made before
-        `before`; return how many went. Call again until it returns 0: each call is one short
-        transaction, so pruning a year of rows never holds the write lock for long."""
-        removed = 0
-        with self.db.conn:
-            for table in ("fetch_log", "model_calls"):
-                removed += self.db.execute(
-                    f"DELETE FROM {table} WHERE id IN "  # the two table names above, never input
-                    f"(SELECT id FROM {table} WHERE at < ? ORDER BY at LIMIT ?)",
-                    [_iso(before), batch],
-                ).rowcount
-        return removed
-
     def last_fetch_time(self) -> datetime | None:
         row = self._one("SELECT MAX(at) AS at FROM fetch_log")
         return _dt(row["at"]) if row else None

@@ -291,10 +291,12 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (article_id, model)
     );
     """,
-    # the fetch log pruned by age after every fetch run (storage.keep_log_days; model_calls
-    # already has its index on `at`)
+    # the logs pruned by age after every fetch run (storage.keep_log_days, storage/retention.py):
+    # the fetch log by time, sent messages by when their delivery finished (model_calls already
+    # has its index on `at`)
     """
     CREATE INDEX fetch_log_at ON fetch_log(at);
+    CREATE INDEX deliveries_finished ON deliveries(finished_at);
     """,
 ]
 

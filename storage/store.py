@@ -10,11 +10,12 @@ from storage.budgets import BudgetsMixin
 from storage.claims import ClaimsMixin
 from storage.feeds import FeedsMixin
 from storage.outbox import OutboxMixin
+from storage.retention import RetentionMixin
 from storage.search import SearchMixin
 from storage.subscriptions import SubscriptionsMixin
 from storage.summaries import SummariesMixin
 
 
 class Store(FeedsMixin, ArticlesMixin, SummariesMixin, SubscriptionsMixin, OutboxMixin, ClaimsMixin,
-            SearchMixin, BudgetsMixin):
+            SearchMixin, BudgetsMixin, RetentionMixin):
     """One SQLite file (or ':memory:'), WAL mode, migrated on open."""

@@ -1,5 +1,6 @@
-"""The fetch log and the model-call log stay bounded however long the bot runs: every fetch run
-deletes their rows older than `storage.keep_log_days`, in short batches; articles are kept."""
+"""The logs stay bounded however long the bot runs: every fetch run deletes the fetch log's and the
+model-call log's rows, and the text of messages already delivered, older than
+`storage.keep_log_days`, in short batches; articles and deliveries are kept."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fakes.web import FakeWeb
 
 from bot.config import FetchSettings, Settings, StorageSettings
 from bot.ingest.pipeline import fetch_all
+from bot.models import OutMessage
 from storage import Store
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -40,6 +42,29 @@ def test_prune_takes_only_rows_older_than_the_cut_a_batch_at_a_time(store: Store
     kept = sorted(at for at in days if at >= cut)
     assert _log_times(store) == kept and _call_times(store) == kept
     assert store.last_fetch_time() == NOW
+
+
+def test_sent_messages_go_and_their_delivery_stays_so_the_date_is_never_sent_again(store: Store) -> None:
+    """The text of a digest already delivered goes with the logs; a delivery still pending (it may
+    be resumed) or failed keeps its messages, and every delivery row stays."""
+    messages = [OutMessage(text=f"part {i}") for i in range(3)]
+    deliveries = {}
+    for chat, outcome in (("1", "sent"), ("2", "failed"), ("3", "pending")):
+        sub = store.subscribe("telegram", chat, "08:00", "UTC", "en")
+        delivery = store.open_delivery(sub.id, "2026-05-01", messages)
+        if outcome != "pending":
+            store.finish_delivery(delivery.id, outcome)
+        deliveries[outcome] = (sub.id, delivery.id)
+    # finished_at is the wall clock's, so the cut is taken from it
+    assert store.prune_logs(datetime.now(UTC) - timedelta(minutes=5)) == 0  # finished after this cut
+    assert store.prune_logs(datetime.now(UTC) + timedelta(minutes=5)) == 3
+    assert store.prune_logs(datetime.now(UTC) + timedelta(minutes=5)) == 0
+    assert store.outbox_messages(deliveries["sent"][1]) == []
+    assert len(store.outbox_messages(deliveries["failed"][1])) == 3
+    assert len(store.outbox_messages(deliveries["pending"][1], pending_only=True)) == 3
+    sub_id, delivery_id = deliveries["sent"]
+    again = store.open_delivery(sub_id, "2026-05-01", messages)  # what a later send of that date does
+    assert (again.id, again.status) == (delivery_id, "sent") and store.outbox_messages(delivery_id) == []
 
 
 def _feed(n: int, at: datetime) -> str:
