@@ -111,9 +111,10 @@ async def fetch_all(
 
 
 async def prune_logs(store: Store, keep_days: int, now: datetime) -> int:
-    """Drop fetch-log and model-call rows older than `keep_days` (0 keeps them all), a batch at a
-    time with the loop given back between batches. Every fetch run ends with it (service and CLI
-    alike), so the logs stay bounded however long the bot runs."""
+    """Drop what storage/retention.py prunes (the fetch and model-call logs, the text of digests
+    already delivered) when older than `keep_days` (0 keeps it all), a batch at a time with the
+    loop given back between batches. Every fetch run ends with it (service and CLI alike), so the
+    logs stay bounded however long the bot runs."""
     if keep_days <= 0:
         return 0
     before = now - timedelta(days=keep_days)
