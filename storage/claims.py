@@ -125,11 +125,16 @@ class ClaimsMixin(StoreBase):
         ]
 
     def last_sent_by_platform(self) -> dict[str, datetime]:
-        """The last digest message each platform accepted."""
+        """The last digest message each platform accepted: from the messages kept, or, once old
+        delivered messages are pruned (storage/retention.py), from when their delivery finished."""
         rows = self._all(
-            "SELECT s.platform AS platform, MAX(o.sent_at) AS at FROM outbox o "
-            "JOIN deliveries d ON d.id = o.delivery_id JOIN subscriptions s ON s.id = d.subscription_id "
-            "WHERE o.status = 'sent' GROUP BY s.platform"
+            "SELECT platform, MAX(at) AS at FROM ("
+            " SELECT s.platform AS platform, o.sent_at AS at FROM outbox o"
+            " JOIN deliveries d ON d.id = o.delivery_id JOIN subscriptions s ON s.id = d.subscription_id"
+            " WHERE o.status = 'sent'"
+            " UNION ALL SELECT s.platform, d.finished_at FROM deliveries d"
+            " JOIN subscriptions s ON s.id = d.subscription_id WHERE d.status = 'sent'"
+            ") GROUP BY platform"
         )
         return {r["platform"]: at for r in rows if (at := _dt(r["at"])) is not None}
 

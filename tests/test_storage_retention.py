@@ -52,6 +52,9 @@ def test_sent_messages_go_and_their_delivery_stays_so_the_date_is_never_sent_aga
     for chat, outcome in (("1", "sent"), ("2", "failed"), ("3", "pending")):
         sub = store.subscribe("telegram", chat, "08:00", "UTC", "en")
         delivery = store.open_delivery(sub.id, "2026-05-01", messages)
+        if outcome == "sent":
+            for message in store.outbox_messages(delivery.id):
+                store.mark_sent(message.id, f"m{message.seq}", at=NOW)
         if outcome != "pending":
             store.finish_delivery(delivery.id, outcome)
         deliveries[outcome] = (sub.id, delivery.id)
@@ -62,6 +65,9 @@ def test_sent_messages_go_and_their_delivery_stays_so_the_date_is_never_sent_aga
     assert store.outbox_messages(deliveries["sent"][1]) == []
     assert len(store.outbox_messages(deliveries["failed"][1])) == 3
     assert len(store.outbox_messages(deliveries["pending"][1], pending_only=True)) == 3
+    # the last send a platform made is still known (`status`), from when its delivery finished
+    finished = store.db.execute("SELECT finished_at FROM deliveries WHERE status = 'sent'").fetchone()[0]
+    assert store.last_sent_by_platform() == {"telegram": datetime.fromisoformat(finished)}
     sub_id, delivery_id = deliveries["sent"]
     again = store.open_delivery(sub_id, "2026-05-01", messages)  # what a later send of that date does
     assert (again.id, again.status) == (delivery_id, "sent") and store.outbox_messages(delivery_id) == []
