@@ -10,11 +10,15 @@ from storage.base import StoreBase, _iso
 
 # (table, the rows of it that are old before the cut). Table names are fixed here, never input.
 _OLD_ROWS = (
-    ("fetch_log", "SELECT id FROM fetch_log WHERE at < ? ORDER BY at LIMIT ?"),
-    ("model_calls", "SELECT id FROM model_calls WHERE at < ? ORDER BY at LIMIT ?"),
-    # only deliveries that finished sent: a pending one may still be resumed
-    ("outbox", ("SELECT o.id FROM deliveries d JOIN outbox o ON o.delivery_id = d.id "
-                "WHERE d.finished_at < ? AND d.status = 'sent' LIMIT ?")),
+    ("fetch_log", "SELECT id FROM fetch_log WHERE at < :before ORDER BY at LIMIT :batch"),
+    ("model_calls", "SELECT id FROM model_calls WHERE at < :before ORDER BY at LIMIT :batch"),
+    # only deliveries that finished sent: a pending one may still be resumed. Found from the
+    # messages' own send times (a delivery finishes after its last send), so the search covers
+    # the messages still kept, not every delivery ever made; a message the platform refused
+    # (never sent) stays as the record of why.
+    ("outbox", ("SELECT o.id FROM outbox o JOIN deliveries d ON d.id = o.delivery_id "
+                "WHERE o.sent_at < :before AND d.finished_at < :before AND d.status = 'sent' "
+                "LIMIT :batch")),
 )
 
 
@@ -27,6 +31,6 @@ class RetentionMixin(StoreBase):
         with self.db.conn:
             for table, old in _OLD_ROWS:
                 removed += self.db.execute(
-                    f"DELETE FROM {table} WHERE id IN ({old})", [_iso(before), batch]
+                    f"DELETE FROM {table} WHERE id IN ({old})", {"before": _iso(before), "batch": batch}
                 ).rowcount
         return removed

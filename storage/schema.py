@@ -292,11 +292,11 @@ MIGRATIONS: list[str] = [
     );
     """,
     # the logs pruned by age after every fetch run (storage.keep_log_days, storage/retention.py):
-    # the fetch log by time, sent messages by when their delivery finished (model_calls already
-    # has its index on `at`)
+    # the fetch log by time, delivered messages by when they were sent (model_calls already has
+    # its index on `at`)
     """
     CREATE INDEX fetch_log_at ON fetch_log(at);
-    CREATE INDEX deliveries_finished ON deliveries(finished_at);
+    CREATE INDEX outbox_sent ON outbox(sent_at);
     """,
 ]
 
