@@ -153,6 +153,25 @@ async def test_the_most_complete_report_represents_the_event_and_lends_its_sente
     assert [a.text for a in model.seen] == [arts["wire"].text]
 
 
+async def test_a_launch_not_its_system_card_represents_the_event(store: Store, as_one_event: None) -> None:
+    feed = store.add_feed("https://orion.example/news.xml", "Orion News")
+    launch = "Zephyr agent browses, runs code and fills in forms for you. It is rolling out to Pro users today."
+    card = "This system card describes the safety work behind Zephyr agent. " + (
+        "We evaluated the model for biological, cyber and persuasion risks and describe each mitigation. " * 4)
+    arts = {}
+    for slug_, title, text in (("introducing-zephyr-agent", "Introducing Zephyr agent", launch),
+                               ("zephyr-agent-system-card", "Zephyr agent System Card", card)):
+        arts[slug_] = store.add_article(NewArticle(
+            feed_id=feed.id, url=f"https://orion.example/index/{slug_}", title=title, source="Orion News",
+            published=NOW - timedelta(hours=2), language="en", text=text, original_chars=len(text),
+            content_hash=hashlib.sha256(text.encode()).hexdigest()), at=NOW)
+    digest = await build_digest(store, wide(), Recording(), day=DAY, language="en", now=NOW)
+    (item,) = digest.items()
+    # the card's text is four times longer, yet the launch is what a reader wants to read about
+    assert item.url == arts["introducing-zephyr-agent"].url
+    assert [a.url for a in item.also] == [arts["zephyr-agent-system-card"].url]
+
+
 async def test_an_event_with_nothing_to_summarise_stays_separate_headlines(
         store: Store, as_one_event: None) -> None:
     feed = store.add_feed("https://a.example/feed", "A")

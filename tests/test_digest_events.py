@@ -93,6 +93,52 @@ def test_kinds_of_event_that_contradict_keep_a_cross_language_pair_apart() -> No
     assert set(_group_of(ev.group_events([recall, same]), "zh")) == {"zh", "en2"}
 
 
+def test_a_companion_document_names_its_launch() -> None:
+    assert er.companion_of("Zephyr agent System Card", "Introducing Zephyr agent")
+    assert er.companion_of("Addendum to Z-5 System Card: Z-5 voice mode", "Introducing Z-5 voice mode")
+    assert er.companion_of("Zephyr 3 model card", "Zephyr 3 is here")
+    assert er.companion_of("Zephyr 智能体系统卡", "Orion 发布 Zephyr 智能体")
+    # Sharing the model names is not naming the launch: the addendum is about Operator.
+    assert not er.companion_of("Addendum to Z-5 and Z-5-mini system card: Z-5 Operator",
+                               "Shipping code faster with Z-5 and Z-5-mini")
+    # Two documents, a launch and a launch, a card that names nothing: no companion.
+    assert not er.companion_of("Zephyr agent System Card", "Addendum to Zephyr agent System Card")
+    assert not er.companion_of("Introducing Zephyr agent", "Zephyr agent System Card")
+    assert not er.companion_of("System Card", "Introducing Zephyr")
+
+
+def test_a_launch_and_its_system_card_from_one_source_are_one_event() -> None:
+    """A source's own posts need near-certain evidence to merge (SAME_SOURCE_THRESHOLD), which a
+    launch post and its system card rarely reach; the card's title names the launch, so the pair
+    is held to the ordinary threshold. Another post of the same source that day stays apart."""
+    fx = _fixtures()
+    when = datetime(2030, 5, 6, 17, tzinfo=UTC)
+    launch = ev.EventStory(
+        "launch", "Introducing Zephyr agent",
+        "Zephyr agent thinks and acts for you: it browses, runs code and fills in forms for you, and "
+        "asks before anything consequential. Zephyr agent is rolling out to Pro, Plus and Team "
+        "users today, with Enterprise and Education users next month.", "en", when, "orion.example")
+    card = ev.EventStory(
+        "card", "Zephyr agent System Card",
+        "Zephyr agent System Card: Orion's agentic model combines browsing, code execution and "
+        "connectors, with safeguards for high-risk tasks; Zephyr agent is rolling out to Pro, Plus "
+        "and Team users.", "en", when + timedelta(minutes=5), "orion.example")
+    other = ev.EventStory(
+        "other", "Orion opens an office in Lisbon",
+        "Orion is opening an office in Lisbon, its fourth in Europe, to work with Pro and Team "
+        "customers across the region; Zephyr agent will be available there too.", "en",
+        when + timedelta(hours=2), "orion.example")
+    background = [v for v in fx.values() if v.language == "en"]
+    groups = ev.group_events(background + [launch, card, other])
+    assert set(_group_of(groups, "launch")) == {"launch", "card"}
+    assert _group_of(groups, "other") == ("other",)
+    # Without the card's title naming the launch, the same texts stay two items from one source.
+    renamed = ev.EventStory("card", "Safety evaluations of our agentic model", card.text, "en",
+                            card.published, card.source)
+    groups = ev.group_events(background + [launch, renamed, other])
+    assert _group_of(groups, "launch") == ("launch",)
+
+
 def test_empty_and_lone_inputs() -> None:
     assert ev.group_events([]) == []
     one = ev.EventStory(1, "Only story", "", "en", datetime(2030, 1, 1, tzinfo=UTC))

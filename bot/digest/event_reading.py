@@ -203,6 +203,38 @@ def is_roundup(title: str) -> bool:
     return len(parts) >= 3 or (len(parts) >= 2 and bool(re.search(r"(^|\s)(ai日报|日报)", t)))
 
 
+# A launch's companion document: "Sora System Card", "Addendum to GPT-4o System Card: 4o image
+# generation", "Claude 3 model card", "……系统卡". Its subject is what its title names besides the
+# document: after the colon when there is one.
+_COMPANION = re.compile(r"\b(?:system|model) card\b|\baddendum\b|系统卡|模型卡")
+_COMPANION_SUBJECT = re.compile(r"^.*?(?:\b(?:system|model) card\b|系统卡|模型卡)\s*[:：]\s*(.+)$")
+_COMPANION_WORDS = frozenset({"to", "the", "for", "of", "and", "a", "an"})
+_TITLE_WORD = re.compile(r"[a-z0-9][a-z0-9.+\-]*[a-z0-9]|[a-z0-9]|[\u3400-\u9fff]+")
+
+
+def is_companion(title: str) -> bool:
+    """A title naming a companion document (a system card, a model card, an addendum)."""
+    return bool(_COMPANION.search(unicodedata.normalize("NFKC", title or "").lower()))
+
+
+def companion_of(document: str, launch: str) -> bool:
+    """True when `document` is a title naming a companion document (a system card, a model card,
+    an addendum) and `launch` is a title that is not one but names everything the document's
+    title is about: "ChatGPT agent System Card" and "Introducing ChatGPT agent". Latin words must
+    appear as words of `launch`, Chinese runs anywhere in it."""
+    doc = unicodedata.normalize("NFKC", document or "").lower()
+    other = unicodedata.normalize("NFKC", launch or "").lower()
+    if not _COMPANION.search(doc) or _COMPANION.search(other):
+        return False
+    m = _COMPANION_SUBJECT.match(doc)
+    subject = _COMPANION.sub(" ", m.group(1) if m else doc)
+    words = [w for w in _TITLE_WORD.findall(subject) if w not in _COMPANION_WORDS]
+    if not words:
+        return False
+    other_words = set(_TITLE_WORD.findall(other))
+    return all(w in other if w[0] >= "\u3400" else w in other_words for w in words)
+
+
 def _type_pattern(words: Iterable[str]) -> re.Pattern[str]:
     """One kind's words: English ones as whole words of the lower-cased text, Chinese ones
     anywhere (lower-casing leaves them as they are)."""

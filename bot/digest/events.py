@@ -32,7 +32,15 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.digest.event_reading import coarse_figures, event_kinds, first_day, is_roundup, read_tokens
+from bot.digest.event_reading import (
+    coarse_figures,
+    companion_of,
+    event_kinds,
+    first_day,
+    is_companion,
+    is_roundup,
+    read_tokens,
+)
 
 log = logging.getLogger(__name__)
 
@@ -361,6 +369,8 @@ def pair_evidence(
                 if prepared[j].time - prepared[i].time > span:
                     break
                 shared[(min(i, j), max(i, j))] += 1
+    for key in _companion_pairs(prepared, span):
+        shared[key] = max(shared[key], MIN_SHARED_RARE)
     out: dict[tuple[int, int], tuple[dict[str, float], bool]] = {}
     for key, count in shared.items():
         if count < MIN_SHARED_RARE:
@@ -381,15 +391,39 @@ def pair_evidence(
     return out
 
 
+def _companion_pairs(prepared: Sequence[_Prepared], span: float) -> Iterable[tuple[int, int]]:
+    """(i, j), i < j: a launch and its companion document from one source within the window
+    (companion_of). They are candidates whatever the rarity of their words: in a small batch the
+    names they share ("ChatGPT", "agent") are in too many stories to count as rare."""
+    by_source: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(prepared):
+        if p.story.source and not p.roundup:
+            by_source[p.story.source].append(i)
+    for members in by_source.values():
+        for i in members:
+            doc = prepared[i]
+            if not is_companion(doc.story.title):
+                continue
+            for j in members:
+                other = prepared[j]
+                if (j != i and abs(other.time - doc.time) <= span
+                        and companion_of(doc.story.title, other.story.title)):
+                    yield (min(i, j), max(i, j))
+
+
 def pair_scores(
     stories: Sequence[EventStory], window: timedelta = DEFAULT_WINDOW, vectors: Vectors | None = None
 ) -> dict[tuple[int, int], tuple[float, bool, bool]]:
     """(i, j) → (score, cross-language, same source) for every candidate pair: the probability
     from the same-language model (0.0 when the embedding keeps the pair apart), or the
-    cross-language coverage."""
+    cross-language coverage. A launch and its companion document (companion_of: "Introducing
+    ChatGPT agent" and "ChatGPT agent System Card") are not held to the stricter same-source
+    threshold: the event rules make them one event, and the document's title says so."""
     out = {}
     for (i, j), (feats, cross) in pair_evidence(stories, window, vectors).items():
-        same = bool(stories[i].source) and stories[i].source == stories[j].source
+        a, b = stories[i], stories[j]
+        same = (bool(a.source) and a.source == b.source
+                and not (companion_of(a.title, b.title) or companion_of(b.title, a.title)))
         out[(i, j)] = (feats["coverage"] if cross else _same_language_score(feats), cross, same)
     return out
 

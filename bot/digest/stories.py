@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from bot.digest.event_reading import is_companion
 from bot.digest.events import EventStory, group_events
 from bot.ingest.best import registrable_domain
 from bot.models import AlsoSource, Article, Feed
@@ -154,12 +155,15 @@ OTHER_LEAD_CHARS = 600  # what the offline summary may borrow from each other re
 def merge_event(members: Sequence[Story], feeds: Mapping[int, Feed]) -> Story:
     """The stories of one event told as one: represented by the most complete article (the same
     order as within a story: most usable text, the publisher, then the URL), every other URL of
-    every member under "also reported by", their reports added up."""
+    every member under "also reported by", their reports added up. A launch's companion document
+    (a system card, an addendum) never stands for the event while a report of the launch itself
+    has text to summarise: a reader wants what was launched, not its safety evaluations."""
     if len(members) == 1:
         return members[0]
     reps = [m.article for m in members]
     usable = {a.id: usable_chars(a) for a in reps}
-    rep = representative(reps, usable, feeds)
+    launches = [a for a in reps if usable[a.id] > 0 and not is_companion(a.title)]
+    rep = representative(launches or reps, usable, feeds)
     chosen = next(m for m in members if m.article.id == rep.id)
     names: dict[str, str] = {}  # a URL belongs to one story only, so each has one name already
     for m in members:
