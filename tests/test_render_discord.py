@@ -65,6 +65,7 @@ def test_sections_filter_and_empty() -> None:
     assert messages[1].text.startswith("**Tutorials**")
     [only] = render_discord(make_digest([], language="en"))
     assert "Nothing new today." in only.embeds[0].description and not only.buttons
+    assert "reading efficiency" not in only.embeds[0].description
 
 
 def test_escape_discord() -> None:

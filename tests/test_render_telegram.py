@@ -78,8 +78,10 @@ def test_sections_filter_keeps_only_listed_sections() -> None:
 def test_empty_digest_and_english_labels() -> None:
     [m] = render_telegram(make_digest([], language="en"))
     assert telegram_errors(m) == [] and "Nothing new today." in m.text and not m.buttons
+    # nothing was summarised: no "0 characters, 0 min, 0 %" line, the counts line stays
+    assert "reading efficiency" not in m.text and "feeds that failed to fetch: 2." in m.text
     [m] = render_telegram(make_digest([make_item(1)], language="en"))
-    assert "Purpose" in m.text and "Key points:" in m.text
+    assert "Purpose" in m.text and "Key points:" in m.text and "reading efficiency" in m.text
     assert [b.label for b in m.buttons] == ["More detail #1"] and m.buttons[0].payload == "more:1"
 
 

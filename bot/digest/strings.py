@@ -114,8 +114,9 @@ def fill(language: str, key: str, escape: Callable[[str], str], **rendered: str)
 def stats_lines(
     stats: DigestStats, language: str, escape: Callable[[str], str], bold: Callable[[str], str]
 ) -> list[str]:
-    """The header's sentences (reading figures; counts and failed feeds; offline and headlines
-    notes when any)."""
+    """The header's sentences (reading figures when anything was summarised; counts and failed
+    feeds; offline and headlines notes when any). A digest with no points says nothing of reading
+    time or efficiency: "0 characters, 0 min, 0 %" tells a reader nothing."""
     reading = fill(
         language, "stats_reading", escape,
         original=bold(escape(number(stats.original_chars))),
@@ -130,7 +131,7 @@ def stats_lines(
     if stats.feeds_failed:
         counts += escape(t(language, "feeds_failed", n=number(stats.feeds_failed)))
     counts += escape(t(language, "sentence_end"))
-    lines = [reading, counts]
+    lines = [reading, counts] if stats.summary_chars else [counts]
     if stats.offline_summaries:
         lines.append(escape(t(language, "offline_note", n=number(stats.offline_summaries))))
     if stats.headlines:
