@@ -20,6 +20,7 @@ from bot.config import FeedSettings, Settings
 from bot.digest import stories as stories_module
 from bot.digest.builder import build_digest
 from bot.digest.discord_render import render_discord
+from bot.digest.event_reading import lists_headlines
 from bot.digest.json_render import render_json
 from bot.digest.markdown import render_markdown
 from bot.digest.plain import render_plain
@@ -252,6 +253,32 @@ def test_highlights_take_at_most_two_per_site_unless_nothing_else_is_left() -> N
     same = [_item(1, "big"), dataclasses.replace(_item(2, "big"), url="https://blog.big.example/2"),
             _item(3, "big"), _item(4, "small")]
     assert [i.id for i in choose_highlights(same, 3, 2)] == [1, 2, 4]
+
+
+def test_round_ups_are_highlights_only_when_nothing_else_is_left() -> None:
+    briefing = dataclasses.replace(_item(1, "wire"), title="销售疲软？苹果营收下滑； 微信群新功能 | 雷锋早报")
+    weekly = dataclasses.replace(_item(2, "news"), title="Un titre", original_title="This week in AI: five launches")
+    items = [briefing, weekly, _item(3, "a"), _item(4, "b"), _item(5, "a")]
+    # the briefing ranks first but lists stories that are items of their own; the model's
+    # headline of the weekly hides nothing: its original title is read
+    assert [i.id for i in choose_highlights(items, 3, 2)] == [3, 4, 5]
+    assert [i.id for i in choose_highlights(items, 3, 0)] == [3, 4, 5]
+    # over the per-site cap before a round-up; a round-up only when nothing else is left
+    assert [i.id for i in choose_highlights(items, 3, 1)] == [3, 4, 5]
+    assert [i.id for i in choose_highlights(items, 4, 2)] == [1, 3, 4, 5]
+    assert [i.id for i in choose_highlights(items, 9, 2)] == [1, 2, 3, 4, 5]
+    # a newsletter issue named by its headlines is a round-up too; a news title is not
+    issue = dataclasses.replace(_item(6, "batch"), title="Gemini Flash Gets Pricey, AI Act Delays, Agents Drive Traffic")
+    assert [i.id for i in choose_highlights([issue, *items[2:]], 3, 2)] == [3, 4, 5]
+    for title in ("Gemini Flash Gets Pricey, AI Act Delays, Agents Drive Online Traffic",
+                  "Spotify Earnings, Individualized Networks, AI and Aggregation"):
+        assert lists_headlines(title), title
+    for title in ("Jesse Jackson, civil rights leader and U.S. presidential hopeful, dies at 84",
+                  "Claude Science, an AI workbench for scientists, is now available",
+                  "Introducing computer use, a new Claude 3.5 Sonnet, and Claude 3.5 Haiku",
+                  "Giant Bombcast 598: The Tank, the Healer, and the Damage-Dealer",
+                  "Android UI 设计工具 (Photoshop, Android 5.0, Nexus 4)", "Faster, Cheaper, Better"):
+        assert not lists_headlines(title), title
 
 
 async def test_the_digest_highlights_come_from_many_sites(store: Store) -> None:

@@ -23,7 +23,14 @@ from bot.digest.filters import (
     validate_sections,
 )
 from bot.digest.plain import render_plain
-from bot.models import AlsoSource, Digest, DigestItem, DigestSection, DigestStats, Headline, Highlight
+from bot.models import (
+    AlsoSource,
+    Digest,
+    DigestItem,
+    DigestSection,
+    Headline,
+    Highlight,
+)
 from storage import Store
 
 KNOWN = ("products", "industry", "tutorials", "other")
@@ -153,6 +160,15 @@ def test_filtered_digest_keeps_header_figures_and_highlights_consistent() -> Non
     # The surviving highlight (3) first, topped up to three in rank order: 5 (0.6), then 4 (0.2).
     assert [h.id for h in kept.highlights] == [3, 5, 4]
     assert {h.id for h in kept.highlights} <= {i.id for i in items}
+
+
+def test_a_filtered_digest_tops_its_highlights_up_with_round_ups_last() -> None:
+    items = [item(1, "Microsoft Copilot news", importance=0.9),
+             item(2, "Gemini Flash pricing; AI Act delays; agents drive traffic | AI weekly digest", importance=0.8),
+             item(3, "A robot dog", importance=0.1)]
+    kept = apply_filters(digest(("industry", items), highlights=1), Filters(exclude=("microsoft",)))
+    # the round-up ranks higher, but the top-up takes the story first, as the builder does
+    assert [h.id for h in kept.highlights] == [3]
 
 
 def test_headlines_are_filtered_too_when_the_digest_has_them() -> None:

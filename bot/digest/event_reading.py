@@ -235,6 +235,27 @@ def companion_of(document: str, launch: str) -> bool:
     return all(w in other if w[0] >= "\u3400" else w in other_words for w in words)
 
 
+_HEADLINE_WORD = re.compile(r"[\w$'’.\-]+")
+
+
+def lists_headlines(title: str) -> bool:
+    """A title made of three or more headlines joined by commas, each of at least two words and
+    each capitalised, with no colon ("Gemini Flash Gets Pricey, AI Act Delays, Agents Drive Online
+    Traffic": a newsletter issue). An appositive ("Jesse Jackson, civil rights leader, dies at
+    84"), a list inside one sentence ("…, and Claude 3.5 Haiku") or in brackets is not one."""
+    t = re.sub(r"\([^()]*\)", " ", unicodedata.normalize("NFKC", title or "")).strip()
+    if ":" in t:
+        return False
+    parts = [p.strip().lstrip("\"'‘“«") for p in t.split(",")]
+    if len(parts) < 3:
+        return False
+    for part in parts:
+        words = _HEADLINE_WORD.findall(part)
+        if len(words) < 2 or not (part[:1].isupper() or part[:1].isdigit()):
+            return False
+    return True
+
+
 def _type_pattern(words: Iterable[str]) -> re.Pattern[str]:
     """One kind's words: English ones as whole words of the lower-cased text, Chinese ones
     anywhere (lower-casing leaves them as they are)."""

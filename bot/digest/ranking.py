@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.digest.event_reading import is_roundup, lists_headlines
 from bot.digest.stories import Story
 from bot.ingest.best import registrable_domain
 from bot.models import DigestItem
@@ -85,21 +86,33 @@ def site_of(item: DigestItem) -> str:
     return registrable_domain(item.url) or item.source
 
 
+def is_roundup_item(item: DigestItem) -> bool:
+    """An item whose title lists several stories (a morning briefing, a newsletter issue named
+    by its headlines; the original title when the model wrote a headline): its stories are
+    mostly items of their own."""
+    title = item.original_title or item.title
+    return is_roundup(title) or lists_headlines(title)
+
+
 def choose_highlights(items: Sequence[DigestItem], count: int, per_source: int) -> list[DigestItem]:
     """Up to `count` highlights from `items` (in rank order): at most `per_source` from one site
-    while other items are left (0: no limit), then the best of the rest; listed in rank order."""
+    while other items are left (0: no limit), then the best of the rest; listed in rank order.
+    Round-ups (is_roundup_item) come only after every other item: a briefing among the highlights
+    repeats the highlights beside it."""
+    order = sorted(range(len(items)), key=lambda n: (is_roundup_item(items[n]), n))
     if per_source <= 0:
-        return list(items[:count])
+        return [items[n] for n in sorted(order[:count])]
     taken: list[int] = []
     used: dict[str, int] = {}
-    for n, item in enumerate(items):
-        if len(taken) >= count:
+    for n in order:
+        item = items[n]
+        if len(taken) >= count or is_roundup_item(item):
             break
         site = site_of(item)
         if used.get(site, 0) < per_source:
             used[site] = used.get(site, 0) + 1
             taken.append(n)
-    if len(taken) < count:  # nothing else is left: the cap gives way, best first
-        spare = [n for n in range(len(items)) if n not in set(taken)]
-        taken += spare[: count - len(taken)]
+    if len(taken) < count:  # nothing else is left: the cap gives way, best first, round-ups last
+        chosen = set(taken)
+        taken += [n for n in order if n not in chosen][: count - len(taken)]
     return [items[n] for n in sorted(taken)]
