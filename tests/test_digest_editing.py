@@ -173,6 +173,25 @@ async def test_a_launch_not_its_system_card_represents_the_event(store: Store, a
     assert [a.url for a in item.also] == [arts["zephyr-agent-system-card"].url]
 
 
+async def test_a_newsletter_issue_whose_text_is_its_letter_is_a_headline(store: Store) -> None:
+    """The Batch's feed names each issue by its headlines and sends the editor's letter as its
+    text: points made of the letter would be another story's, so the issue is listed by title."""
+    feed = store.add_feed("https://letters.example/feed.xml", "The Letter")
+    title = "Orion Ships Zephyr, Chip Export Rules Tighten, Robots Learn to Fold Laundry"
+    letter = ("Dear friends, I spent the weekend teaching my nephew to bake bread. "
+              "Patience matters more than any recipe, and the same holds for learning to code.")
+    told = ("Orion shipped Zephyr, its agent, to every paying user. New export rules tighten sales of "
+            "advanced chips. A lab's robots learned to fold laundry from a few hours of video.")
+    for n, text in ((1, letter), (2, told)):
+        store.add_article(NewArticle(
+            feed_id=feed.id, url=f"https://letters.example/issue-{n}", title=title, source="The Letter",
+            published=NOW - timedelta(hours=n), language="en", text=text, original_chars=len(text),
+            content_hash=hashlib.sha256(text.encode()).hexdigest()), at=NOW)
+    digest = await build_digest(store, wide(event_window_hours=0), Recording(), day=DAY, language="en", now=NOW)
+    assert [h.url for h in digest.headlines] == ["https://letters.example/issue-1"]
+    assert [i.url for i in digest.items()] == ["https://letters.example/issue-2"]
+
+
 async def test_an_event_with_nothing_to_summarise_stays_separate_headlines(
         store: Store, as_one_event: None) -> None:
     feed = store.add_feed("https://a.example/feed", "A")

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from bot.digest.event_reading import is_companion
+from bot.digest.event_reading import is_companion, lists_headlines
 from bot.digest.events import EventStory, group_events
 from bot.ingest.best import registrable_domain
 from bot.models import AlsoSource, Article, Feed
 from bot.summarize.junk import has_usable, usable_sentences
 from bot.summarize.prompts import truncate_at_sentence
-from bot.summarize.text import split_sentences
+from bot.summarize.text import split_sentences, tokens
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,37 @@ class Story:
 
 
 def usable_chars(article: Article) -> int:
-    """Characters of the sentences that could become key points (junk and the title left out)."""
+    """Characters of the sentences that could become key points (junk and the title left out);
+    0 for a newsletter issue whose text does not tell its headlines (`tells_its_headlines`)."""
+    if not tells_its_headlines(article):
+        return 0
     return sum(len(s) for s in usable_sentences(article.title, split_sentences(article.text)))
+
+
+def _stems(text: str) -> set[str]:
+    """Content words of three letters or more (not "AI", which every issue and letter has), with
+    a possessive or plural "s" cut ("Spotify's" and "Spotify", "models" and "model")."""
+    out = set()
+    for word in tokens(text.replace("’", "'")):
+        word = word.removesuffix("'s")
+        out.add(word[:-1] if len(word) > 3 and word.endswith("s") else word)
+    return {w for w in out if len(w) > 2}
+
+
+def tells_its_headlines(article: Article) -> bool:
+    """False for an article whose title is a list of headlines (lists_headlines: a newsletter
+    issue, "Gemini Flash Gets Pricey, AI Act Delays, Agents Drive Online Traffic") while its text
+    shares a word with fewer than half of them and at most two words with any one: the feed sent
+    the editor's letter or a teaser, and points made of it would be another story's. Such an issue is listed by its title, as a
+    headline. With the whole issue's page the stories are there and the rule does not apply."""
+    if not lists_headlines(article.title):
+        return True
+    told = _stems(article.text)
+    shared = [len(_stems(p) & told) for p in article.title.split(",") if p.strip()]
+    return 2 * sum(1 for n in shared if n) >= len(shared) or max(shared) >= TOLD_WORDS
+
+
+TOLD_WORDS = 3  # one headline sharing this many words with the text is told (a letter on that story)
 
 
 def usable_text(group: Sequence[Article]) -> dict[int, int]:
@@ -69,7 +98,7 @@ def usable_text(group: Sequence[Article]) -> dict[int, int]:
 def _has_text(article: Article) -> bool:
     """Whether any sentence could be a point, splitting one paragraph at a time (sentence splitting
     is the costly part, and a real article answers in its first paragraph)."""
-    return any(
+    return tells_its_headlines(article) and any(
         has_usable(article.title, split_sentences(paragraph))
         for paragraph in article.text.split("\n")
         if paragraph.strip()
