@@ -85,6 +85,19 @@ def test_emoji_and_importance() -> None:
     assert pick_emoji("Startup raises $10 million", "") == "💰"
     assert pick_emoji("某公司完成融资", "") == "💰"
     assert pick_emoji("A quiet day", "nothing to see") == "📰"
+
+
+def test_emoji_keywords_are_whole_words_or_word_beginnings() -> None:
+    # every benchmark paper's "evaluation" used to read as a valuation (107 corpus entries)
+    assert pick_emoji("REST: stress testing reasoning models", "Their evaluation methods fall short.") == "🤖"
+    assert pick_emoji("Acme's acquisition of Beta closes", "") == "💰"  # "acquir*"/"acquisition*"
+    assert pick_emoji("Acme acquires Beta", "") == "💰"
+    assert pick_emoji("Police investigate the outage", "") == "📰"  # not an investment
+    assert pick_emoji("Actor dies aged 95", "An Oscar winner.") == "📰"  # "car" in "oscar"
+    assert pick_emoji("Talks with the Dalai Lama", "") == "📰"  # "ai" in "dalai"
+    assert pick_emoji("AI-powered search", "") == "🤖" and pick_emoji("AI芯片公司", "") == "💾"
+    assert pick_emoji("AlphaGenome reads DNA", "It predicts regulatory variant effects.") == "🧬"
+    assert pick_emoji("新机器人亮相", "") == "🦾"  # Chinese keys match anywhere
     assert estimate_importance("OpenAI launches GPT-6, a breakthrough", EN * 10) > estimate_importance(
         "note", "short"
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -36,27 +37,45 @@ DUPLICATE_SIM = 0.75  # a sentence this close to a chosen one is never chosen
 DAMPING = 0.85
 
 DEFAULT_EMOJI = "📰"
-# First match wins; keys are lowercase substrings of title + lead.
+# First row that matches wins. English keys are whole words or phrases of the lower-cased title and
+# lead, or word beginnings when they end in "*" ("acquir*": acquires, acquisition); so
+# "evaluation" is not a valuation, "investigate" not an investment, "television" not vision.
+# Chinese keys match anywhere.
 EMOJI_TABLE: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("融资", "投资", "收购", "估值", "funding", "raises", "acquir", "invest", "ipo", "valuation"), "💰"),
-    (("安全", "漏洞", "攻击", "security", "vulnerab", "attack", "breach", "privacy", "隐私"), "🔒"),
-    (("监管", "政策", "法律", "诉讼", "regulat", "policy", "lawsuit", "court", "law "), "⚖️"),
-    (("芯片", "gpu", "chip", "semiconductor", "nvidia", "英伟达", "算力"), "💾"),
-    (("机器人", "robot", "humanoid"), "🦾"),
-    (("开源", "open source", "open-source", "github"), "🔓"),
-    (("论文", "研究", "paper", "research", "arxiv", "study"), "🔬"),
-    (("教程", "指南", "tutorial", "guide", "how to", "how-to"), "📘"),
-    (("手机", "iphone", "android", "phone", "smartphone"), "📱"),
-    (("汽车", "自动驾驶", "car ", "self-driving", "autonomous", "tesla", "特斯拉"), "🚗"),
-    (("医疗", "健康", "health", "medical", "drug", "医院"), "🏥"),
-    (("视频", "video", "电影", "film"), "🎬"),
-    (("图像", "图片", "image", "photo", "vision"), "🖼️"),
-    (("游戏", "game", "gaming"), "🎮"),
-    (("教育", "学生", "education", "student", "school"), "🎓"),
-    (("云", "cloud", "数据中心", "data center"), "☁️"),
-    (("发布", "推出", "上线", "launch", "release", "introduc", "announc", "unveil"), "🚀"),
-    (("模型", "人工智能", "大模型", "ai ", "model", "llm", "gpt", "智能"), "🤖"),
+    (("融资", "投资", "收购", "估值", "funding", "raises", "raised", "acquir*", "acquisition*", "invests", "invested",
+      "investment*", "investor*", "ipo", "valuation*"), "💰"),
+    (("安全", "漏洞", "攻击", "隐私", "security", "vulnerab*", "attack*", "breach*", "privacy"), "🔒"),
+    (("基因", "蛋白质", "genom*", "dna", "protein*", "biolog*"), "🧬"),
+    (("监管", "政策", "法律", "诉讼", "regulat*", "policy", "policies", "lawsuit*", "court", "courts",
+      "law", "laws", "legislat*", "antitrust"), "⚖️"),
+    (("芯片", "英伟达", "算力", "gpu*", "chip", "chips", "chipmaker*", "semiconductor*", "nvidia"), "💾"),
+    (("机器人", "robot*", "humanoid*"), "🦾"),
+    (("开源", "open source", "open-source*", "open weights", "open-weight", "github"), "🔓"),
+    (("论文", "研究", "paper", "papers", "research*", "arxiv", "study*", "studies"), "🔬"),
+    (("教程", "指南", "tutorial*", "guide", "guides", "how to", "how-to"), "📘"),
+    (("手机", "iphone*", "android", "phone", "phones", "smartphone*"), "📱"),
+    (("汽车", "自动驾驶", "特斯拉", "car", "cars", "self-driving", "autonomous", "tesla", "robotaxi*"), "🚗"),
+    (("医疗", "健康", "医院", "health*", "medical", "drug", "drugs", "hospital*"), "🏥"),
+    (("视频", "电影", "video*", "film", "films", "movie*"), "🎬"),
+    (("图像", "图片", "image*", "photo*", "vision"), "🖼️"),
+    (("游戏", "game", "games", "gaming"), "🎮"),
+    (("教育", "学生", "education*", "student*", "school*", "teacher*", "classroom*"), "🎓"),
+    (("云", "数据中心", "cloud*", "data center*", "datacenter*"), "☁️"),
+    (("发布", "推出", "上线", "launch*", "release*", "introduc*", "announc*", "unveil*"), "🚀"),
+    (("模型", "人工智能", "大模型", "智能", "ai", "model*", "llm*", "gpt*", "chatgpt", "openai"), "🤖"),
 )
+
+
+def _emoji_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One row's keys as one pattern (see EMOJI_TABLE)."""
+    latin = [re.escape(w.removesuffix("*")) + (r"[a-z0-9-]*" if w.endswith("*") else "")
+             for w in words if w.isascii()]
+    cjk = [re.escape(w) for w in words if not w.isascii()]
+    parts = [rf"(?<![a-z0-9])(?:{'|'.join(latin)})(?![a-z0-9])"] if latin else []
+    return re.compile("|".join(parts + cjk))
+
+
+_EMOJI_PATTERNS = tuple((_emoji_pattern(words), emoji) for words, emoji in EMOJI_TABLE)
 IMPORTANT_WORDS = (
     "发布", "推出", "首次", "亿", "融资", "收购", "重大", "突破", "开源", "监管", "宣布",
     "launch", "release", "billion", "acquire", "funding", "breakthrough", "first", "announce",
@@ -66,9 +85,9 @@ IMPORTANT_WORDS = (
 
 def pick_emoji(title: str, text: str) -> str:
     """One emoji for the article from a small keyword table; 📰 when nothing matches."""
-    haystack = f" {title} {text[:400]} ".lower()
-    for words, emoji in EMOJI_TABLE:
-        if any(w in haystack for w in words):
+    haystack = f"{title} {text[:400]}".lower()
+    for pattern, emoji in _EMOJI_PATTERNS:
+        if pattern.search(haystack):
             return emoji
     return DEFAULT_EMOJI
 
