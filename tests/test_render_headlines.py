@@ -7,7 +7,7 @@ import dataclasses
 import json
 
 from test_render_markdown import check_schema
-from test_render_support import discord_errors, make_digest, make_item, telegram_errors
+from test_render_support import discord_errors, make_digest, make_item, telegram_errors, utf16
 
 from bot.digest.discord_render import render_discord
 from bot.digest.json_render import DIGEST_JSON_SCHEMA, render_json
@@ -69,6 +69,24 @@ def test_telegram_lists_every_headline_within_its_limits() -> None:
     assert "@\u2060everyone" in text and "&lt;b&gt;" in text  # escaped, and inert: no mention
     assert '<a href="https://example.com/headline/7?a=1&amp;b=2">' in text
     assert "H0000标" not in "".join(m.text for m in render_telegram(with_headlines(count), ("products",)))
+
+
+def test_telegram_headlines_fill_the_last_message_before_opening_another() -> None:
+    without = render_telegram(with_headlines(0))
+    for count in (3, 40, 120):
+        messages = render_telegram(with_headlines(count, title_chars=60))
+        assert all(telegram_errors(m) == [] for m in messages)
+        # the list starts in the message the articles end in, which had room for its title
+        assert "<b>更多标题</b>" in messages[len(without) - 1].text
+        text = "".join(m.text for m in messages)
+        assert all(text.count(mark) == 1 for mark in markers(count))
+        # every message but the last is full enough that the next line could not have joined it
+        for m, after in zip(messages[len(without) - 1:], messages[len(without):], strict=False):
+            first_line = next(line for line in after.text.split("\n") if line.startswith("• "))
+            joined = m.text + "\n" + first_line  # within the renderer's margin for "(n/total)"
+            assert utf16(joined) > 4096 - 30 or joined.count("<") - joined.count("</") > 100 - 10
+    small = render_telegram(with_headlines(3))
+    assert len(small) == len(without)  # three short lines need no message of their own
 
 
 def test_discord_lists_every_headline_within_its_limits() -> None:

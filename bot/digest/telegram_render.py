@@ -120,9 +120,13 @@ def _article(item: DigestItem, language: str, budget: int) -> str:
     return _fit(item.title, budget)  # unreachable with sane budgets; still never too long
 
 
-def _headline_chunks(headlines: Sequence[Headline], language: str, budget: int) -> list[str]:
+def _headline_chunks(
+    headlines: Sequence[Headline], language: str, budget: int, first: tuple[int, int] | None = None
+) -> list[str]:
     """The "More headlines" lines (linked title · source), grouped into blocks that each fit
-    `budget` units and leave room under Telegram's 100 entities for the message's own tags."""
+    `budget` units and leave room under Telegram's 100 entities for the message's own tags.
+    `first` (units, entities) is the room left in the message the list starts in: the first
+    block fills it, so the list does not open a new message while the last one has space."""
     lines = []
     for h in headlines:
         source = _esc(clip(clean(h.source), 40))
@@ -134,11 +138,14 @@ def _headline_chunks(headlines: Sequence[Headline], language: str, budget: int) 
         lines.append(line)
     chunks: list[str] = []
     current: list[str] = []
+    units, tags = first or (budget, MAX_ENTITIES - 10)
     for line in lines:
         candidate = "\n".join([*current, line])
-        if current and (utf16_len(candidate) > budget or entities(candidate) > MAX_ENTITIES - 10):
-            chunks.append("\n".join(current))
+        if utf16_len(candidate) > units or entities(candidate) > tags:
+            if current or first is not None:
+                chunks.append("\n".join(current))  # "" when not one line fits the first room
             current = [line]
+            units, tags, first = budget, MAX_ENTITIES - 10, None
         else:
             current.append(line)
     if current:
@@ -237,13 +244,17 @@ def render_telegram(digest: Digest, sections: Sequence[str] = ()) -> list[OutMes
     if digest.headlines and not wanted:  # last; a subscription to some sections gets only those
         first_head = _section_head(t(lang, "headlines_header"), lang, continued=False)
         cont_head = _section_head(t(lang, "headlines_header"), lang, continued=True)
-        for index, chunk in enumerate(
-            _headline_chunks(digest.headlines, lang, room - utf16_len(cont_head) - 2)
-        ):
+        blocks, _ = bodies[-1]
+        spare = None
+        if blocks:  # what the last message can still take after the list's title
+            spare = (room - used([*blocks, first_head]) - 2,
+                     MAX_ENTITIES - 1 - sum(entities(b) for b in [*blocks, first_head]))
+        chunks = _headline_chunks(digest.headlines, lang, room - utf16_len(cont_head) - 2, spare)
+        if chunks and not chunks[0]:  # not one line fits: the list opens the next message
+            bodies.append(([], []))  # never leave the list's title alone at the end
+            chunks = chunks[1:]
+        for index, chunk in enumerate(chunks):
             if index == 0:
-                blocks, _ = bodies[-1]
-                if blocks and over(blocks + [first_head, chunk]):
-                    bodies.append(([], []))  # never leave the list's title alone at the end
                 add(first_head)
             add(chunk, lead=cont_head)
 
