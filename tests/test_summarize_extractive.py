@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from bot.summarize import extractive
 from bot.summarize.extractive import (
     CJK_POINT_CHARS,
     LATIN_POINT_CHARS,
@@ -11,6 +14,7 @@ from bot.summarize.extractive import (
     estimate_importance,
     pick_emoji,
     summarize_extractive,
+    unhook,
 )
 
 EN = (
@@ -131,3 +135,32 @@ def test_headings_and_calls_to_action_are_points_only_when_sentences_run_short()
 
     teaser = "Here are Google's latest AI updates from June 2025"
     assert summarize_extractive("The latest AI news", teaser, "en").points == (teaser,)
+
+
+def test_a_point_does_not_open_with_a_word_that_hooks_it_to_a_missing_sentence() -> None:
+    assert unhook("However, the model still fails on long inputs.") == "The model still fails on long inputs."
+    assert unhook("But the company did not say when it ships.") == "The company did not say when it ships."
+    assert unhook("而且这一次，人们不仅需要一款新产品，还需要一个新设计。") == "这一次，人们不仅需要一款新产品，还需要一个新设计。"
+    assert unhook("因此，小米这次成功用上了双曲面屏幕。") == "小米这次成功用上了双曲面屏幕。"
+    # words that are something else too stay unless a comma says they are connectives
+    for kept in ("Still water runs deep, they say.", "So-called reasoning models are slow.",
+                 "Butter prices rose sharply this year.", "而是一个新的开始，这是我们的判断。", "其典型的场景是会议室协作。"):
+        assert unhook(kept) == kept
+    assert unhook("Still, the model fails on long inputs.") == "The model fails on long inputs."
+    assert unhook("However, yes.") == "However, yes."  # nothing worth keeping would be left
+
+
+def test_summary_points_drop_a_connective_only_where_the_sentence_before_is_not_a_point(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = ("Acme released Roadrunner, a parcel robot, on Monday in Denver. "
+            "The robot sorts parcels twice as fast as the model it replaces. "
+            "However, Acme did not say how many robots it will build this year. "
+            "Weather in Denver was mild and sunny for the whole week of the show. "
+            "But the first buyers are three large retailers in the United States.")
+    monkeypatch.setattr(extractive, "select_sentences", lambda sentences, k, title="": [1, 2, 4])
+    points = summarize_extractive("Acme launches Roadrunner", text, "en").points
+    assert points == (
+        "The robot sorts parcels twice as fast as the model it replaces.",
+        "However, Acme did not say how many robots it will build this year.",  # answers the point above
+        "The first buyers are three large retailers in the United States.",  # its sentence before is not shown
+    )

@@ -232,11 +232,34 @@ def point_count(kind: str, available: int) -> int:
     return min(want, available)
 
 
+# Words that tie a sentence to the one before it and mean nothing once it stands alone as a point
+# ("However, …", "而且这一次…", "不过，…"). Words that are something else too ("Still water…", "so
+# long", "而是", "而今", "但凡") only before a comma.
+_HOOK = re.compile(
+    r"^(?:(?:however|but|and|also|moreover|meanwhile|furthermore|additionally)\b,?\s+(?=\S)"
+    r"|(?:still|so|besides|in addition|that said),\s+(?=\S)"
+    r"|(?:而且|但是|然而|不过|因此|所以|另外|此外|其实|并且|同时|而|但)[，,]\s*"
+    r"|(?:而且|但是|然而|不过|因此|所以|另外|此外|其实|并且)(?=[\u3400-\u9fffA-Za-z0-9“「《]))",
+    re.IGNORECASE,
+)
+
+
+def unhook(sentence: str) -> str:
+    """The sentence without a leading connective (_HOOK), its first letter capitalised; unchanged
+    when nothing would be left."""
+    m = _HOOK.match(sentence)
+    if not m or len(sentence) - m.end() < 8:
+        return sentence
+    rest = sentence[m.end():]
+    return rest[:1].upper() + rest[1:]
+
+
 def summarize_extractive(title: str, text: str, language: str, kind: str = "points") -> Summary:
     """Key points from the article's own sentences (in its own language: nothing is translated)."""
     sentences = _candidates(title, text, point_count(kind, DETAIL_MAX))  # 3 points; 5 for a detail
     picked = select_sentences(sentences, point_count(kind, len(sentences)), title)
-    points = tuple(cap_point(sentences[i]) for i in picked)
+    # a connective stays where the sentence before it is a point too, just above it
+    points = tuple(cap_point(sentences[i] if i - 1 in picked else unhook(sentences[i])) for i in picked)
     return Summary(
         title=title.strip() or (points[0] if points else ""),
         emoji=pick_emoji(title, text),
