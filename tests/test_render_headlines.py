@@ -39,7 +39,7 @@ def test_markdown_ends_with_one_line_per_headline() -> None:
     assert len(lines) == 3 and tail.rstrip().endswith(lines[-1])
     assert lines[0].startswith("- [H0000标") and "(https://example.com/headline/0?a=1&b=2) · 来源 0" in lines[0]
     assert "\\<b\\>" in lines[0]  # feed text stays inert
-    assert "另有 3 条仅有标题的报道列在文末。" in md
+    assert "另有 3 条报道只列标题，见文末。" in md
     assert "## 更多标题" not in render_markdown(with_headlines(0))
 
 
@@ -106,4 +106,4 @@ def test_console_lists_every_headline_last() -> None:
     assert parts[-1].text.startswith("== More headlines ==")
     assert all(mark in parts[-1].text for mark in markers(4))
     assert "https://example.com/headline/3?a=1&b=2" in parts[-1].text
-    assert "4 more stories with only a headline are listed at the end." in parts[0].text
+    assert "4 more stories are listed by headline only, at the end." in parts[0].text
