@@ -60,7 +60,8 @@ EMOJI_TABLE: tuple[tuple[tuple[str, ...], str], ...] = (
     (("图像", "图片", "image*", "photo*", "vision"), "🖼️"),
     (("游戏", "game", "games", "gaming"), "🎮"),
     (("教育", "学生", "education*", "student*", "school*", "teacher*", "classroom*"), "🎓"),
-    (("云", "数据中心", "cloud*", "data center*", "datacenter*"), "☁️"),
+    (("云计算", "云服务", "云端", "云厂商", "上云", "阿里云", "腾讯云", "华为云", "数据中心", "cloud*",
+      "data center*", "datacenter*"), "☁️"),
     (("发布", "推出", "上线", "launch*", "release*", "introduc*", "announc*", "unveil*"), "🚀"),
     (("模型", "人工智能", "大模型", "智能", "ai", "model*", "llm*", "gpt*", "chatgpt", "openai"), "🤖"),
 )
