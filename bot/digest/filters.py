@@ -172,7 +172,9 @@ def _highlights(digest: Digest, items: list[DigestItem]) -> tuple[Highlight, ...
     taken = {h.id for h in out}
     ranked = sorted(
         (i for i in items if i.id not in taken),
-        key=lambda i: (is_roundup_item(i), -i.importance, -len(i.also), -i.published.timestamp(), i.id),
+        key=lambda i: (
+            is_roundup_item(i), -i.importance, -len(i.also), -i.published.timestamp(), i.id,
+        ),
     )
     for item in ranked[: max(0, len(digest.highlights) - len(out))]:
         out.append(Highlight(id=item.id, title=item.title, emoji=item.emoji))

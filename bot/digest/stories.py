@@ -71,20 +71,21 @@ def _stems(text: str) -> set[str]:
     return {w for w in out if len(w) > 2}
 
 
+TOLD_WORDS = 3  # one headline sharing this many words with the text is told (a letter on that story)
+
+
 def tells_its_headlines(article: Article) -> bool:
     """False for an article whose title is a list of headlines (lists_headlines: a newsletter
     issue, "Gemini Flash Gets Pricey, AI Act Delays, Agents Drive Online Traffic") while its text
-    shares a word with fewer than half of them and at most two words with any one: the feed sent
-    the editor's letter or a teaser, and points made of it would be another story's. Such an issue is listed by its title, as a
-    headline. With the whole issue's page the stories are there and the rule does not apply."""
+    shares a word with fewer than half of them and fewer than TOLD_WORDS with any one: the feed
+    sent the editor's letter or a teaser, and points made of it would be another story's. Such an
+    issue is listed by its title, as a headline. With the whole issue's page the stories are
+    there and the rule does not apply."""
     if not lists_headlines(article.title):
         return True
     told = _stems(article.text)
     shared = [len(_stems(p) & told) for p in article.title.split(",") if p.strip()]
     return 2 * sum(1 for n in shared if n) >= len(shared) or max(shared) >= TOLD_WORDS
-
-
-TOLD_WORDS = 3  # one headline sharing this many words with the text is told (a letter on that story)
 
 
 def usable_text(group: Sequence[Article]) -> dict[int, int]:
