@@ -420,10 +420,13 @@ def pair_scores(
     ChatGPT agent" and "ChatGPT agent System Card") are not held to the stricter same-source
     threshold: the event rules make them one event, and the document's title says so."""
     out = {}
+    documents = {i for i, s in enumerate(stories) if is_companion(s.title)}  # few: most pairs skip
     for (i, j), (feats, cross) in pair_evidence(stories, window, vectors).items():
         a, b = stories[i], stories[j]
-        same = (bool(a.source) and a.source == b.source
-                and not (companion_of(a.title, b.title) or companion_of(b.title, a.title)))
+        same = bool(a.source) and a.source == b.source and not (
+            (i in documents and companion_of(a.title, b.title))
+            or (j in documents and companion_of(b.title, a.title))
+        )
         out[(i, j)] = (feats["coverage"] if cross else _same_language_score(feats), cross, same)
     return out
 

@@ -99,16 +99,16 @@ def choose_highlights(items: Sequence[DigestItem], count: int, per_source: int) 
     while other items are left (0: no limit), then the best of the rest; listed in rank order.
     Round-ups (is_roundup_item) come only after every other item: a briefing among the highlights
     repeats the highlights beside it."""
-    order = sorted(range(len(items)), key=lambda n: (is_roundup_item(items[n]), n))
+    roundup = [is_roundup_item(item) for item in items]
+    order = sorted(range(len(items)), key=lambda n: (roundup[n], n))
     if per_source <= 0:
         return [items[n] for n in sorted(order[:count])]
     taken: list[int] = []
     used: dict[str, int] = {}
     for n in order:
-        item = items[n]
-        if len(taken) >= count or is_roundup_item(item):
+        if len(taken) >= count or roundup[n]:
             break
-        site = site_of(item)
+        site = site_of(items[n])
         if used.get(site, 0) < per_source:
             used[site] = used.get(site, 0) + 1
             taken.append(n)
