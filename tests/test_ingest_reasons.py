@@ -51,3 +51,7 @@ def test_an_unknown_reason_keeps_the_original() -> None:
     assert describe("the feed server sent a teapot", "zh") == "抓取失败（the feed server sent a teapot）"
     # a form matches the whole reason, never a prefix of a longer one
     assert not known("HTTP 404 and something else")
+
+
+def test_no_reason_stays_empty_for_the_caller_to_word() -> None:
+    assert describe("", "zh") == "" and describe("", "en") == ""

@@ -238,8 +238,7 @@ def _shortlist_events(
 
 def _failure(error: str | None, language: str) -> str:
     """A failing feed's reason as subscribers read it: in the digest's language."""
-    reason = clean(error or "")
-    return describe(reason, language) if reason else t(language, "no_reason")
+    return describe(clean(error or ""), language) or t(language, "no_reason")
 
 
 async def build_digest(

@@ -58,8 +58,9 @@ def known(reason: str) -> bool:
 
 def describe(reason: str, language: str) -> str:
     """The reason a fetch failed, for a reader of `language`: English as made, Chinese from the
-    table above (a general failure with the original in brackets when no form matches)."""
-    if language != "zh":
+    table above (a general failure with the original in brackets when no form matches); "" for
+    no reason at all, which each caller words its own way."""
+    if language != "zh" or not reason:
         return reason
     for pattern, template in _ZH:
         match = pattern.fullmatch(reason)
