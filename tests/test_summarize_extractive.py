@@ -102,6 +102,9 @@ def test_emoji_keywords_are_whole_words_or_word_beginnings() -> None:
     assert pick_emoji("AI-powered search", "") == "🤖" and pick_emoji("AI芯片公司", "") == "💾"
     assert pick_emoji("AlphaGenome reads DNA", "It predicts regulatory variant effects.") == "🧬"
     assert pick_emoji("新机器人亮相", "") == "🦾"  # Chinese keys match anywhere
+    # "autonomous" is a car only when it drives: agents and software are not vehicles
+    assert pick_emoji("Model ML rebuilds finance", "autonomous agents are transforming services") != "🚗"
+    assert pick_emoji("Waymo expands", "Its autonomous vehicles now serve Austin") == "🚗"
     assert pick_emoji("云南旅游新玩法", "") == "📰" and pick_emoji("腾讯云降价", "") == "☁️"  # not any 云
     assert estimate_importance("OpenAI launches GPT-6, a breakthrough", EN * 10) > estimate_importance(
         "note", "short"
